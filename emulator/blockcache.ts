@@ -1,0 +1,68 @@
+// Decoded blocks cached by linear start address and code size. Blocks
+// remember the physical frames their bytes came from; a write to such a
+// frame invalidates them (self-modifying code, code loaded over old code).
+// Paging changes (CR3, invlpg, CR0/CR4/EFER) flush the whole cache.
+import type { Cpu } from './cpu.ts';
+import type { Block } from './insn.ts';
+import { decodeBlock } from './decode.ts';
+
+const BITS = 15;
+const SIZE = 1 << BITS;
+const MASK = SIZE - 1;
+
+export class BlockCache {
+  private readonly table: (Block | undefined)[] = new Array(SIZE);
+  private readonly byFrame = new Map<number, Block[]>();
+  private readonly codeFrames: Uint8Array;
+  /** Blocks decoded since creation (for statistics). */
+  decoded = 0;
+
+  constructor(private readonly c: Cpu) {
+    this.codeFrames = new Uint8Array(c.mem.frameFlags.length);
+  }
+
+  isCodeFrame(frame: number): boolean {
+    return frame < this.codeFrames.length && this.codeFrames[frame] === 1;
+  }
+
+  /** The block at the current RIP, decoding it if needed. Throws CpuFault on a fetch fault. */
+  lookup(): Block {
+    const c = this.c;
+    let linLo = c.ripLo, linHi = c.ripHi;
+    if (c.codeBits !== 64) { linLo = (c.ripLo + c.segBaseLo[1]!) | 0; linHi = 0; }
+    const slot = (linLo ^ (linLo >>> BITS) ^ linHi) & MASK;
+    const b = this.table[slot];
+    if (b !== undefined && b.linLo === linLo && b.linHi === linHi && b.ripLo === c.ripLo && b.modeKey === c.codeBits && b.valid) return b;
+    const nb = decodeBlock(c, c.ripLo, c.ripHi, linLo, linHi, c.codeBits);
+    this.decoded++;
+    this.table[slot] = nb;
+    for (const f of nb.frames) {
+      if (f >= this.codeFrames.length) continue;
+      let list = this.byFrame.get(f);
+      if (!list) { list = []; this.byFrame.set(f, list); }
+      list.push(nb);
+      if (this.codeFrames[f] === 0) {
+        this.codeFrames[f] = 1;
+        c.flushTlb(); // drop write fast paths that could now bypass invalidation
+      }
+    }
+    return nb;
+  }
+
+  /** A write touched a frame holding decoded code: forget its blocks. */
+  invalidateFrame(frame: number): void {
+    const list = this.byFrame.get(frame);
+    if (list) for (const b of list) b.valid = false;
+    this.byFrame.delete(frame);
+    this.codeFrames[frame] = 0;
+    this.c.blockExit = true;
+  }
+
+  /** Forget every block (paging or mode changes). */
+  flush(): void {
+    this.table.fill(undefined);
+    for (const list of this.byFrame.values()) for (const b of list) b.valid = false;
+    this.byFrame.clear();
+    this.codeFrames.fill(0);
+  }
+}

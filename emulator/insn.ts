@@ -1,0 +1,53 @@
+// Our compact, cached form of one decoded instruction. Every field is a
+// small integer so the objects stay monomorphic; the handler reads what it
+// needs through the accessors in ops/operands.ts.
+import type { Cpu } from './cpu.ts';
+
+export type Handler = (c: Cpu, i: Insn) => void;
+
+export class Insn {
+  exec: Handler = noHandler;
+  /** iced-x86 Code, for diagnostics and the dispatch table. */
+  code = 0;
+  /** Address of this instruction (RIP/EIP, i.e. the CS offset) and of the next one. */
+  ripLo = 0; ripHi = 0;
+  nextLo = 0; nextHi = 0;
+  len = 0;
+  /** Operand size in bits (8, 16, 32, 64) of the main operation. */
+  size = 0;
+  /** Register operands by position: GPR index 0-15 (8-bit: 16-19 are AH CH DH BH), XMM, segment, CR or DR index; -1 for memory, -2 for none/immediate. */
+  a = -2; b = -2; c = -2;
+  /** Memory operand: base/index GPR (-1 none), scale as a shift, displacement halves, segment (-1: no base applies), address size. */
+  base = -1; index = -1; scale = 0; dispLo = 0; dispHi = 0; seg = -1; asize = 64;
+  /** Immediate (sign- or zero-extended as the form says) and a second immediate (enter, far branches). */
+  immLo = 0; immHi = 0; imm2 = 0;
+  /** Branch target (near) as halves. */
+  tLo = 0; tHi = 0;
+  /** Small per-form parameter: ALU op number, condition code, rep kind, … */
+  op = 0;
+  /** Raw bytes, for messages and traces. */
+  bytes: Uint8Array = EMPTY;
+}
+
+const EMPTY = new Uint8Array(0);
+
+function noHandler(): void {
+  throw new Error('instruction without a handler');
+}
+
+/** A run of instructions decoded from one linear start address in one mode. */
+export class Block {
+  constructor(
+    readonly ripLo: number,
+    readonly ripHi: number,
+    /** Linear address of the first byte (CS base + RIP). */
+    readonly linLo: number,
+    readonly linHi: number,
+    /** Decode mode key: code size bits | paging/segment-base epoch. */
+    readonly modeKey: number,
+    readonly insns: Insn[],
+    /** Physical frames (4 KiB page numbers) the bytes came from. */
+    readonly frames: number[],
+  ) {}
+  valid = true;
+}

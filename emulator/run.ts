@@ -1,0 +1,104 @@
+// The run loop: look up the block at RIP, execute its instructions with
+// RIP advanced before each one (branches overwrite it), count retired
+// instructions, and turn faults into delivered exceptions or stops.
+import type { Cpu } from './cpu.ts';
+import { CpuFault } from './fault.ts';
+
+export const enum Stop {
+  /** The instruction budget ran out. */
+  Budget = 0,
+  /** hlt executed (the machine decides whether an interrupt can wake it). */
+  Halt = 1,
+  /** An exception that was not delivered (no delivery installed, or runOne). */
+  Fault = 2,
+  /** Stopped on request (breakpoint, until-address, host request). */
+  Requested = 3,
+  /** A fault while delivering a double fault: the CPU shuts down. */
+  TripleFault = 4,
+}
+
+/** How a raised exception is handled: return true if delivered (execution continues), false to stop. */
+export type FaultHandler = (c: Cpu, f: CpuFault) => boolean;
+
+/**
+ * Run up to `budget` instructions. Returns why it stopped; on Stop.Fault the
+ * fault is in c.lastFault and RIP points at the faulting instruction.
+ */
+export function run(c: Cpu, budget: number): Stop {
+  const end = c.icount + budget;
+  c.stopRequested = false;
+  while (c.icount < end) {
+    if (c.halted) return Stop.Halt;
+    if (c.stopRequested) return Stop.Requested;
+    if (c.shutdown) return Stop.TripleFault;
+    if (c.beforeBlock !== null && c.beforeBlock(c)) continue;
+    let b;
+    try {
+      b = c.blocks.lookup();
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      c.cur = null;
+      if (!raise(c, e)) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+      continue;
+    }
+    const insns = b.insns;
+    let n = insns.length;
+    const left = end - c.icount;
+    if (n > left) n = left;
+    if (c.stepLimit > 0 && n > c.stepLimit) n = c.stepLimit;
+    c.blockExit = false;
+    let k = 0;
+    try {
+      for (; k < n; k++) {
+        const i = insns[k]!;
+        c.cur = i;
+        c.ripLo = i.nextLo; c.ripHi = i.nextHi;
+        i.exec(c, i);
+        if (c.blockExit) { k++; break; }
+      }
+      c.icount += k;
+    } catch (e) {
+      c.icount += k;
+      if (!(e instanceof CpuFault)) throw e;
+      const i = c.cur!;
+      c.ripLo = i.ripLo; c.ripHi = i.ripHi;
+      if (!raise(c, e)) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+    }
+  }
+  return Stop.Budget;
+}
+
+/** Hand a fault to the installed handler; record it when it is not delivered. */
+function raise(c: Cpu, f: CpuFault): boolean {
+  c.lastFault = f;
+  if (c.faultHandler !== null && c.faultHandler(c, f)) return true;
+  return false;
+}
+
+/**
+ * Execute exactly one instruction at RIP without delivering exceptions.
+ * Returns -1, or the vector of the exception it raised (state as before the instruction).
+ */
+export function runOne(c: Cpu): number {
+  let b;
+  try {
+    b = c.blocks.lookup();
+  } catch (e) {
+    if (e instanceof CpuFault) { c.lastFault = e; return e.vector; }
+    throw e;
+  }
+  const i = b.insns[0]!;
+  c.cur = i;
+  c.blockExit = false;
+  c.ripLo = i.nextLo; c.ripHi = i.nextHi;
+  try {
+    i.exec(c, i);
+  } catch (e) {
+    if (!(e instanceof CpuFault)) throw e;
+    c.ripLo = i.ripLo; c.ripHi = i.ripHi;
+    c.lastFault = e;
+    return e.vector;
+  }
+  c.icount++;
+  return -1;
+}
