@@ -4,7 +4,9 @@ import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Inst
 import type { Cpu } from './cpu.ts';
 import { Insn, Block, type Handler } from './insn.ts';
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
+import './ops/system.ts'; // registers the system instructions in the dispatch table
 import { CpuFault, Vector, ud } from './fault.ts';
+import { specialize } from './specialize.ts';
 
 const MAX_BLOCK_INSNS = 128;
 const TWO32 = 4294967296;
@@ -145,6 +147,7 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
   if (form & FORM_STRING) i.op = ins.hasRepnePrefix ? 2 : ins.hasRepePrefix || ins.hasRepPrefix ? 1 : 0;
   if (form & FORM_XMM_DEST) i.c = 1;
   if (form & FORM_XMM_BOTH) i.imm2 = 1;
+  specialize(i);
   if (form & FORM_STRING) {
     // Scan the string operand's segment: lods/movs/cmps source (DS default, overridable).
     if (i.seg === -1 && codeBits !== 64) i.seg = 3;

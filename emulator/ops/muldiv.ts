@@ -1,6 +1,6 @@
 // mul, imul (one-, two- and three-operand forms), div, idiv.
 // 8/16/32-bit products use exact 16-bit-limb arithmetic; the 64-bit
-// forms use BigInt — they are rare on the boot path and must be exact.
+// forms use four 32x32 partial products; only 128/64 division uses BigInt (rare, and must be exact).
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { LazyOp, CF, OF } from '../flags.ts';
@@ -14,6 +14,26 @@ export function mulU32(c: Cpu, a: number, b: number): number {
   const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
   c.outHi = (hh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
   return (ll & 0xffff) | (mid << 16);
+}
+
+/** Full 128-bit product of two 64-bit values (halves) into W[0..3] (little-endian words); signed if asked. */
+const W = new Int32Array(4);
+export function mul64(c: Cpu, al: number, ah: number, bl: number, bh: number, signed: boolean): void {
+  const p0l = mulU32(c, al, bl), p0h = c.outHi;
+  const p1l = mulU32(c, al, bh), p1h = c.outHi;
+  const p2l = mulU32(c, ah, bl), p2h = c.outHi;
+  const p3l = mulU32(c, ah, bh), p3h = c.outHi;
+  const t1 = (p0h >>> 0) + (p1l >>> 0) + (p2l >>> 0);
+  const c1 = Math.floor(t1 / 4294967296);
+  const t2 = (p1h >>> 0) + (p2h >>> 0) + (p3l >>> 0) + c1;
+  const c2 = Math.floor(t2 / 4294967296);
+  let w2 = t2 | 0, w3 = (p3h + c2) | 0;
+  if (signed) {
+    // (a - 2^64·[a<0]) (b - 2^64·[b<0]) = ab - 2^64·([a<0]·b + [b<0]·a) mod 2^128
+    if (ah < 0) { const t = (w2 >>> 0) - (bl >>> 0); w2 = t | 0; w3 = (w3 - bh - (t < 0 ? 1 : 0)) | 0; }
+    if (bh < 0) { const t = (w2 >>> 0) - (al >>> 0); w2 = t | 0; w3 = (w3 - ah - (t < 0 ? 1 : 0)) | 0; }
+  }
+  W[0] = p0l; W[1] = t1 | 0; W[2] = w2; W[3] = w3;
 }
 
 function mulFlags(c: Cpu, size: number, lo: number, overflow: boolean): void {
@@ -56,13 +76,11 @@ export function mulAcc(c: Cpu, i: Insn): void {
       mulFlags(c, 32, lo, ov); return;
     }
     default: {
-      const a = signed ? sbig(c.lo[0]!, c.hi[0]!) : big(c.lo[0]!, c.hi[0]!);
-      const b = signed ? sbig(bl, bh) : big(bl, bh);
-      const r = a * b;
-      setBig(c, 0, r & M64); setBig(c, 2, (r >> 64n) & M64);
-      const ov = signed ? BigInt.asIntN(64, r) !== r : (r >> 64n) !== 0n;
-      mulFlags(c, 64, c.lo[0]!, ov);
-      c.fRh = c.hi[0]!;
+      mul64(c, c.lo[0]!, c.hi[0]!, bl, bh, signed);
+      c.lo[0] = W[0]!; c.hi[0] = W[1]!; c.lo[2] = W[2]!; c.hi[2] = W[3]!;
+      const ov = signed ? !(W[2] === W[1]! >> 31 && W[3] === W[1]! >> 31) : (W[2]! | W[3]!) !== 0;
+      mulFlags(c, 64, W[0]!, ov);
+      c.fRh = W[1]!;
     }
   }
 }
@@ -93,10 +111,10 @@ function imulTrunc(c: Cpu, i: Insn, x: number, xh: number, y: number, yh: number
       setReg(c, i.a, 32, lo, 0); mulFlags(c, 32, lo, hi !== (lo >> 31)); return;
     }
     default: {
-      const r = sbig(x, xh) * sbig(y, yh);
-      const t = BigInt.asIntN(64, r);
-      setBig(c, i.a, t & M64); mulFlags(c, 64, c.lo[i.a]!, t !== r);
-      c.fRh = c.hi[i.a]!;
+      mul64(c, x, xh, y, yh, true);
+      c.lo[i.a] = W[0]!; c.hi[i.a] = W[1]!;
+      mulFlags(c, 64, W[0]!, !(W[2] === W[1]! >> 31 && W[3] === W[1]! >> 31));
+      c.fRh = W[1]!;
     }
   }
 }
