@@ -50,4 +50,8 @@ export class Block {
     readonly frames: number[],
   ) {}
   valid = true;
+  /** Times the interpreter ran this block; at a threshold it is compiled. */
+  hits = 0;
+  /** The compiled form (compile.ts), once hot. */
+  compiled: ((c: Cpu) => number) | null = null;
 }

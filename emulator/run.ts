@@ -3,6 +3,7 @@
 // instructions, and turn faults into delivered exceptions or stops.
 import type { Cpu } from './cpu.ts';
 import { CpuFault } from './fault.ts';
+import { compileBlock, COMPILE_THRESHOLD } from './compile.ts';
 
 export const enum Stop {
   /** The instruction budget ran out. */
@@ -49,6 +50,11 @@ export function run(c: Cpu, budget: number): Stop {
     c.blockExit = false;
     let k = 0;
     try {
+      if (n === insns.length) {
+        const f = b.compiled;
+        if (f !== null) { k = f(c); c.icount += k; continue; }
+        if (++b.hits === COMPILE_THRESHOLD) b.compiled = compileBlock(b);
+      }
       for (; k < n; k++) {
         const i = insns[k]!;
         c.cur = i;
@@ -58,9 +64,10 @@ export function run(c: Cpu, budget: number): Stop {
       }
       c.icount += k;
     } catch (e) {
-      c.icount += k;
       if (!(e instanceof CpuFault)) throw e;
       const i = c.cur!;
+      if (k === 0) k = Math.max(0, insns.indexOf(i)); // a compiled block faulted: count what retired before it
+      c.icount += k;
       c.ripLo = i.ripLo; c.ripHi = i.ripHi;
       if (!raise(c, e)) return c.shutdown ? Stop.TripleFault : Stop.Fault;
     }

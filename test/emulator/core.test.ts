@@ -1,0 +1,66 @@
+// Directed checks of the core's contracts that the differential suite does
+// not reach: #UD reporting, code invalidation on writes, 16/32-bit decoding,
+// determinism of the instruction count.
+import { describe, it, expect } from 'vitest';
+import { Cpu, FlatMemory, Stop, Vector } from '../../emulator/index.ts';
+import { assemble } from './assemble.ts';
+
+function machine(code: Uint8Array, at = 0x1000): Cpu {
+  const mem = new FlatMemory(1 << 20);
+  mem.write(at, code);
+  const cpu = new Cpu({ memory: mem });
+  cpu.resetFlat64();
+  cpu.setRip(BigInt(at));
+  cpu.setReg(4, 0x80000n);
+  return cpu;
+}
+
+describe('core contracts', () => {
+  it('raises #UD naming the bytes and disassembly of an instruction it does not implement', () => {
+    const cpu = machine(assemble('fsin')); // x87 arithmetic is not part of the core
+    expect(cpu.run(10)).toBe(Stop.Fault);
+    expect(cpu.lastFault?.vector).toBe(Vector.UD);
+    expect(cpu.lastFault?.message).toMatch(/fsin/);
+    expect(cpu.lastFault?.message).toMatch(/d9 fe/);
+    expect(cpu.getRip()).toBe(0x1000n);
+  });
+
+  it('re-decodes code the guest overwrites (self-modifying code, also once blocks are compiled)', () => {
+    // Loop 100 times over "add rax, 1"; on iteration 60 patch the immediate to 5.
+    const cpu = machine(assemble(`
+      mov ecx, 100
+    top:
+      cmp ecx, 40
+      jne skip
+      mov byte ptr [rip + patch + 3], 5
+    skip:
+    patch:
+      add rax, 1
+      dec ecx
+      jnz top
+      hlt`));
+    expect(cpu.run(100_000)).toBe(Stop.Halt);
+    expect(cpu.getReg(0)).toBe(60n + 40n * 5n);
+  });
+
+  it('counts the same instructions on every run', () => {
+    const src = `
+      mov ecx, 1000
+    l: imul rax, rcx
+      add rax, rcx
+      loop l
+      hlt`;
+    const a = machine(assemble(src)); a.run(1e6);
+    const b = machine(assemble(src)); b.run(1e6);
+    expect(a.icount).toBe(b.icount);
+    expect(a.icount).toBe(1 + 3 * 1000 + 1);
+    expect(a.getReg(0)).toBe(b.getReg(0));
+  });
+
+  it('stops exactly at the instruction budget', () => {
+    const cpu = machine(assemble('l: inc rax\n jmp l'));
+    expect(cpu.run(1001)).toBe(Stop.Budget);
+    expect(cpu.icount).toBe(1001);
+    expect(cpu.getReg(0)).toBe(501n);
+  });
+});
