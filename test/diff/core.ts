@@ -1,0 +1,59 @@
+// Run cases in our CPU core (emulator/index.ts) and write the results in
+// the same binary layout the native harness produces.
+
+import { Cpu, FlatMemory } from '../../emulator/index.ts';
+import type { Case } from './generate.ts';
+import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows } from './layout.ts';
+
+/** Vector recorded when the core threw something other than a CPU fault. */
+export const CORE_CRASH = -2;
+
+export class CoreRunner {
+  private readonly mem = new FlatMemory(64 << 20);
+  private readonly cpu = new Cpu({ memory: this.mem });
+  private readonly code = new Uint8Array(16);
+  /** Non-fault exceptions thrown by the core, by case id. */
+  readonly crashes = new Map<string, string>();
+
+  constructor() {
+    this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
+  }
+
+  /** Run one case; write its result at `out[k * OUT_SIZE]`. */
+  run(c: Case, out: Buffer, k: number): void {
+    const { cpu, mem } = this;
+    const inp = c.input;
+    this.code.fill(0xcc);
+    this.code.set(inp.code);
+    mem.write(CODE_ENTRY, this.code);
+    // The test writes code behind the core's back: drop decoded blocks of that page.
+    const blocks = (cpu as unknown as { blocks?: { invalidateFrame?(f: number): void } }).blocks;
+    blocks?.invalidateFrame?.(CODE_ENTRY >>> 12);
+    const w = initialWindows(inp);
+    mem.write(DATA_WIN, w.data);
+    mem.write(STACK_WIN, w.stack);
+    cpu.resetFlat64();
+    for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
+    cpu.setRip(BigInt(CODE_ENTRY));
+    cpu.setRflags(inp.rflags);
+    for (let i = 0; i < 16; i++) cpu.setXmm(i, inp.xmm.subarray(16 * i, 16 * i + 16));
+    let v: number;
+    try {
+      v = cpu.runOne();
+      // A rep string op may stop between iterations with RIP unchanged.
+      for (let n = 0; c.rep && v === -1 && cpu.getRip() === BigInt(CODE_ENTRY) && n < 100_000; n++) v = cpu.runOne();
+    } catch (e) {
+      v = CORE_CRASH;
+      this.crashes.set(c.id, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    }
+    const o = k * OUT_SIZE;
+    out.writeInt32LE(v, o);
+    out.writeInt32LE(0, o + 4);
+    for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
+    out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
+    out.writeBigUInt64LE(BigInt(cpu.getRflags() >>> 0), o + 144);
+    for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
+    out.set(mem.read(DATA_WIN, WIN_SIZE), o + 408);
+    out.set(mem.read(STACK_WIN, WIN_SIZE), o + 664);
+  }
+}

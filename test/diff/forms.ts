@@ -1,0 +1,32 @@
+// The table of instruction forms under differential test (see forms/*.ts
+// for each family's encodings, input constraints and masked flags).
+
+import { aluForms } from './forms/alu.ts';
+import { bitForms } from './forms/bits.ts';
+import { controlForms } from './forms/control.ts';
+import { moveForms } from './forms/move.ts';
+import { shiftForms } from './forms/shift.ts';
+import { sseForms } from './forms/sse.ts';
+import { stringForms } from './forms/string.ts';
+import type { Form } from './forms/common.ts';
+
+export type { Form } from './forms/common.ts';
+
+let cache: Form[] | undefined;
+
+export function allForms(): Form[] {
+  if (cache) return cache;
+  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...controlForms(), ...stringForms(), ...sseForms()];
+  const seen = new Set<string>();
+  for (const f of forms) {
+    if (seen.has(f.id)) throw new Error(`duplicate form id ${f.id}`);
+    seen.add(f.id);
+  }
+  return (cache = forms);
+}
+
+export function formById(id: string): Form {
+  const f = allForms().find((x) => x.id === id);
+  if (!f) throw new Error(`no form '${id}'`);
+  return f;
+}

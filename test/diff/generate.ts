@@ -1,0 +1,39 @@
+// Seeded case generation: case n of form F under seed S is a pure function
+// of (S, F.id, n), so a failure can be regenerated from its id alone.
+
+import { allForms, formById, type Form } from './forms.ts';
+import { Gen, type Masks } from './gen.ts';
+import type { CaseInput } from './layout.ts';
+
+export interface Case {
+  id: string;           // `${form.id}#${n}`
+  form: Form;
+  index: number;
+  input: CaseInput;
+  masks: Masks;
+  rep: boolean;
+}
+
+export function generateCase(seed: number, form: Form, index: number): Case {
+  const g = new Gen(seed, form.id, index);
+  form.gen(g);
+  if (g.code.length === 0) throw new Error(`${form.id}: no code`);
+  return { id: `${form.id}#${index}`, form, index, input: g.input(), masks: g.masks, rep: g.rep };
+}
+
+/** All cases of the given forms (default: every form), scaled by `scale`. */
+export function generateAll(seed: number, forms: Form[] = allForms(), scale = 1): Case[] {
+  const out: Case[] = [];
+  for (const f of forms) {
+    const n = Math.max(1, Math.round(f.cases * scale));
+    for (let i = 0; i < n; i++) out.push(generateCase(seed, f, i));
+  }
+  return out;
+}
+
+/** Parse 'form id#n' back into a case. */
+export function caseFromId(seed: number, id: string): Case {
+  const hash = id.lastIndexOf('#');
+  if (hash < 0) throw new Error(`case id '${id}' has no #index`);
+  return generateCase(seed, formById(id.slice(0, hash)), Number(id.slice(hash + 1)));
+}

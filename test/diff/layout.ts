@@ -1,0 +1,103 @@
+// Guest address layout and the binary record formats shared with
+// native/harness.c (keep the two in step).
+
+export const CODE_BASE = 0x100000;
+export const CODE_SIZE = 0x10000;
+export const CODE_ENTRY = CODE_BASE + 0x8000;
+export const DATA_WIN = 0x208000;
+export const STACK_WIN = 0x308000;
+export const WIN_SIZE = 256;
+
+/** RFLAGS bits the harness compares: CF PF AF ZF SF DF OF. */
+export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, DF = 0x400, OF = 0x800;
+export const STATUS_FLAGS = CF | PF | AF | ZF | SF | OF;
+export const COMPARED_FLAGS = STATUS_FLAGS | DF;
+
+export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
+  'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+
+export interface Patch { addr: number; bytes: Uint8Array }
+
+/** One generated case: everything needed to run it on either side. */
+export interface CaseInput {
+  code: Uint8Array;
+  memSeed: number;
+  gpr: BigUint64Array;    // 16: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15
+  rflags: number;         // includes bit 1 and IF
+  xmm: Uint8Array;        // 256 bytes, XMM0..15
+  patches: Patch[];       // at most 4, each inside a window, ≤16 bytes
+  target: number;         // a branch target the instruction may go to (0 = none); the fall-through is implied
+}
+
+export interface CaseResult {
+  vector: number;         // -1 completed, else exception vector
+  gpr: bigint[];
+  rip: bigint;
+  rflags: number;
+  xmm: Uint8Array;        // 256
+  data: Uint8Array;       // WIN_SIZE bytes at DATA_WIN
+  stack: Uint8Array;      // WIN_SIZE bytes at STACK_WIN
+}
+
+export const IN_SIZE = 528;
+export const OUT_SIZE = 920;
+
+export function packInputs(cases: CaseInput[]): Buffer {
+  const buf = Buffer.alloc(cases.length * IN_SIZE);
+  cases.forEach((c, k) => {
+    const o = k * IN_SIZE;
+    buf.set(c.code, o);
+    buf.writeUInt32LE(c.code.length, o + 16);
+    buf.writeUInt32LE(c.memSeed >>> 0, o + 20);
+    buf.set(new Uint8Array(c.gpr.buffer, c.gpr.byteOffset, 128), o + 24);
+    buf.writeBigUInt64LE(BigInt(c.rflags >>> 0), o + 152);
+    buf.set(c.xmm, o + 160);
+    if (c.patches.length > 4) throw new Error('too many patches');
+    c.patches.forEach((p, j) => {
+      const po = o + 416 + 24 * j;
+      buf.writeUInt32LE(p.addr, po);
+      buf.writeUInt32LE(p.bytes.length, po + 4);
+      buf.set(p.bytes, po + 8);
+    });
+    // Exit addresses: the native harness plants a fast exit stub at each.
+    buf.writeBigUInt64LE(BigInt(CODE_ENTRY + c.code.length), o + 512);
+    buf.writeBigUInt64LE(BigInt(c.target), o + 520);
+  });
+  return buf;
+}
+
+export function unpackResult(buf: Buffer, k: number): CaseResult {
+  const o = k * OUT_SIZE;
+  const gpr: bigint[] = [];
+  for (let i = 0; i < 16; i++) gpr.push(buf.readBigUInt64LE(o + 8 + 8 * i));
+  return {
+    vector: buf.readInt32LE(o),
+    gpr,
+    rip: buf.readBigUInt64LE(o + 136),
+    rflags: Number(buf.readBigUInt64LE(o + 144) & 0xffffffffn),
+    xmm: new Uint8Array(buf.subarray(o + 152, o + 408)),
+    data: new Uint8Array(buf.subarray(o + 408, o + 664)),
+    stack: new Uint8Array(buf.subarray(o + 664, o + 920)),
+  };
+}
+
+/** The initial data and stack windows (same xorshift32 as the harness), with patches applied. */
+export function initialWindows(c: CaseInput): { data: Uint8Array; stack: Uint8Array } {
+  let s = (c.memSeed >>> 0) || 0x9e3779b9;
+  const data = new Uint8Array(WIN_SIZE), stack = new Uint8Array(WIN_SIZE);
+  for (const w of [data, stack]) {
+    const dv = new DataView(w.buffer);
+    for (let i = 0; i < WIN_SIZE; i += 4) {
+      s = (s ^ (s << 13)) >>> 0;
+      s = (s ^ (s >>> 17)) >>> 0;
+      s = (s ^ (s << 5)) >>> 0;
+      dv.setUint32(i, s, true);
+    }
+  }
+  for (const p of c.patches) {
+    if (p.addr >= DATA_WIN && p.addr + p.bytes.length <= DATA_WIN + WIN_SIZE) data.set(p.bytes, p.addr - DATA_WIN);
+    else if (p.addr >= STACK_WIN && p.addr + p.bytes.length <= STACK_WIN + WIN_SIZE) stack.set(p.bytes, p.addr - STACK_WIN);
+    else throw new Error(`patch at ${p.addr.toString(16)} outside the windows`);
+  }
+  return { data, stack };
+}

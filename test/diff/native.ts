@@ -1,0 +1,49 @@
+// Build native/harness.c with the machine's gcc (at test time, into a temp
+// dir) and run cases on the host CPU.
+
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { OUT_SIZE, packInputs, unpackResult, type CaseInput, type CaseResult } from './layout.ts';
+
+const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'native', 'harness.c');
+
+export interface NativeHarness {
+  /** Results in the OUT_SIZE record layout, one per case. */
+  runRaw(cases: CaseInput[]): Buffer;
+  run(cases: CaseInput[]): CaseResult[];
+  dispose(): void;
+}
+
+export function buildHarness(): NativeHarness {
+  const dir = mkdtempSync(join(tmpdir(), 'bootpath-diff-'));
+  const exe = join(dir, 'harness');
+  const cc = process.env['CC'] || 'gcc';
+  try {
+    execFileSync(cc, ['-O1', '-std=gnu11', '-Wall', '-Wextra', '-o', exe, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+  } catch (e) {
+    const err = e as { stderr?: Buffer; message: string };
+    throw new Error(`building the native harness with ${cc} failed (apt-get install gcc libc6-dev): ${err.stderr?.toString() ?? err.message}`);
+  }
+  return {
+    run(cases: CaseInput[]): CaseResult[] {
+      const buf = this.runRaw(cases);
+      const out: CaseResult[] = [];
+      for (let k = 0; k < cases.length; k++) out.push(unpackResult(buf, k));
+      return out;
+    },
+    runRaw(cases: CaseInput[]): Buffer {
+      const inFile = join(dir, 'cases.bin'), outFile = join(dir, 'results.bin');
+      writeFileSync(inFile, packInputs(cases));
+      if (process.env['BOOTPATH_DIFF_KEEP']) writeFileSync(process.env['BOOTPATH_DIFF_KEEP'], packInputs(cases));
+      const r = spawnSync(exe, [inFile, outFile], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 120_000 });
+      if (r.status !== 0) throw new Error(`native harness failed (status ${r.status}, signal ${r.signal}): ${r.stderr?.toString()}`);
+      const buf = readFileSync(outFile);
+      if (buf.length !== cases.length * OUT_SIZE) throw new Error('native harness: short output');
+      return buf;
+    },
+    dispose() { rmSync(dir, { recursive: true, force: true }); },
+  };
+}

@@ -1,0 +1,299 @@
+/*
+ * bootpath differential-test harness: runs single x86-64 instructions
+ * natively on the host CPU and records the resulting architectural state.
+ *
+ * Built by test/diff/native.ts with the machine's gcc at test time; never
+ * shipped as a binary.  Usage:  harness <cases.bin> <results.bin>
+ *
+ * Each case (struct case_in, layout mirrored in test/diff/layout.ts) gives
+ * the instruction bytes, all 16 GPRs, RFLAGS, XMM0-15, a seed for the data
+ * and stack windows, up to four byte patches into those windows and up to
+ * two exit addresses (fall-through, branch target).  The instruction runs
+ * at CODE_ENTRY inside a 64 KiB page of int3 bytes.
+ *
+ * Fast path: guest_enter (below, in assembly) loads XMM (fxrstor), RFLAGS
+ * (popfq) and all 16 GPRs and jumps to the instruction; each exit address
+ * holds `jmp *[rip+0]` to a stub that stores every GPR, switches to a
+ * private stack, records RFLAGS (pushfq) and XMM (fxsave) and returns to
+ * the host.  Slow path, for anything else: an int3 (a branch target with no
+ * stub) or a fault (SIGFPE #DE, SIGILL #UD, SIGSEGV #GP/#PF, SIGBUS) lands
+ * in a signal handler on an alternate stack, which records the state from
+ * the ucontext, the vector from REG_TRAPNO, and siglongjmps back.  The
+ * guest RSP may therefore hold any value.
+ */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define CODE_BASE 0x100000UL
+#define CODE_SIZE 0x10000UL
+#define CODE_ENTRY (CODE_BASE + 0x8000UL)
+#define DATA_BASE 0x200000UL
+#define DATA_SIZE 0x10000UL
+#define DATA_WIN (DATA_BASE + 0x8000UL)
+/* 128 KiB around the stack window: AMD's ENTER probes the new stack top. */
+#define STACK_BASE 0x2f0000UL
+#define STACK_SIZE 0x20000UL
+#define STACK_WIN 0x308000UL
+#define WIN_SIZE 256
+
+struct patch {
+  uint32_t addr, len;
+  uint8_t bytes[16];
+};
+
+struct case_in {             /* 528 bytes */
+  uint8_t code[16];          /* 0 */
+  uint32_t code_len;         /* 16 */
+  uint32_t mem_seed;         /* 20 */
+  uint64_t gpr[16];          /* 24: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
+  uint64_t rflags;           /* 152 */
+  uint8_t xmm[16][16];       /* 160 */
+  struct patch patch[4];     /* 416 */
+  uint64_t exit[2];          /* 512: expected exit addresses, 0 = none */
+};
+
+struct case_out {            /* 920 bytes */
+  int32_t vector;            /* 0: -1 = completed, else exception vector */
+  int32_t signo;             /* 4 */
+  uint64_t gpr[16];          /* 8 */
+  uint64_t rip;              /* 136 */
+  uint64_t rflags;           /* 144 */
+  uint8_t xmm[16][16];       /* 152 */
+  uint8_t data[WIN_SIZE];    /* 408 */
+  uint8_t stack[WIN_SIZE];   /* 664 */
+};
+
+_Static_assert(sizeof(struct case_in) == 528, "case_in layout");
+_Static_assert(sizeof(struct case_out) == 920, "case_out layout");
+
+static const int greg_index[16] = {
+    REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+    REG_R8,  REG_R9,  REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+/* Fast-path state shared with the assembly below. */
+uint64_t g_in_gpr[16], g_in_flags, g_entry = CODE_ENTRY, g_host_rsp;
+uint64_t g_out_gpr[16], g_out_flags, g_exit_idx;
+uint8_t g_in_fx[512] __attribute__((aligned(64)));
+uint8_t g_out_fx[512] __attribute__((aligned(64)));
+uint8_t g_scratch[4096] __attribute__((aligned(64)));
+void guest_enter(void);
+void guest_exit0(void);
+void guest_exit1(void);
+
+__asm__(
+    ".text\n"
+    ".globl guest_enter\n"
+    "guest_enter:\n"
+    "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+    "  mov %rsp, g_host_rsp(%rip)\n"
+    "  fxrstor64 g_in_fx(%rip)\n"
+    "  pushq g_in_flags(%rip)\n"
+    "  popfq\n"                       /* no flag-writing instruction after this */
+    "  lea g_in_gpr(%rip), %r15\n"
+    "  mov 0(%r15), %rax\n  mov 8(%r15), %rcx\n  mov 16(%r15), %rdx\n  mov 24(%r15), %rbx\n"
+    "  mov 40(%r15), %rbp\n  mov 48(%r15), %rsi\n  mov 56(%r15), %rdi\n  mov 64(%r15), %r8\n"
+    "  mov 72(%r15), %r9\n  mov 80(%r15), %r10\n  mov 88(%r15), %r11\n  mov 96(%r15), %r12\n"
+    "  mov 104(%r15), %r13\n  mov 112(%r15), %r14\n  mov 32(%r15), %rsp\n  mov 120(%r15), %r15\n"
+    "  jmp *g_entry(%rip)\n"
+    ".globl guest_exit0\n"
+    "guest_exit0:\n"
+    "  movq $0, g_exit_idx(%rip)\n"
+    "  jmp guest_exit\n"
+    ".globl guest_exit1\n"
+    "guest_exit1:\n"
+    "  movq $1, g_exit_idx(%rip)\n"
+    "guest_exit:\n"
+    "  mov %rax, g_out_gpr+0(%rip)\n  mov %rcx, g_out_gpr+8(%rip)\n  mov %rdx, g_out_gpr+16(%rip)\n"
+    "  mov %rbx, g_out_gpr+24(%rip)\n  mov %rsp, g_out_gpr+32(%rip)\n  mov %rbp, g_out_gpr+40(%rip)\n"
+    "  mov %rsi, g_out_gpr+48(%rip)\n  mov %rdi, g_out_gpr+56(%rip)\n  mov %r8, g_out_gpr+64(%rip)\n"
+    "  mov %r9, g_out_gpr+72(%rip)\n  mov %r10, g_out_gpr+80(%rip)\n  mov %r11, g_out_gpr+88(%rip)\n"
+    "  mov %r12, g_out_gpr+96(%rip)\n  mov %r13, g_out_gpr+104(%rip)\n  mov %r14, g_out_gpr+112(%rip)\n"
+    "  mov %r15, g_out_gpr+120(%rip)\n"
+    "  lea g_scratch+4032(%rip), %rsp\n"
+    "  pushfq\n  pop %rax\n  mov %rax, g_out_flags(%rip)\n"
+    "  fxsave64 g_out_fx(%rip)\n"
+    "  cld\n"
+    "  mov g_host_rsp(%rip), %rsp\n"
+    "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
+    "  ret\n");
+
+static sigjmp_buf host_env;
+static volatile int phase; /* 0 host, 2 guest running */
+static const struct case_in *cur_in;
+static struct case_out *cur_out;
+
+/* Same xorshift32 fill as layout.ts fillWindows(). */
+static void fill_windows(uint32_t seed) {
+  uint32_t s = seed ? seed : 0x9e3779b9u;
+  uint8_t *wins[2] = {(uint8_t *)DATA_WIN, (uint8_t *)STACK_WIN};
+  for (int w = 0; w < 2; w++) {
+    for (int i = 0; i < WIN_SIZE; i += 4) {
+      s ^= s << 13;
+      s ^= s >> 17;
+      s ^= s << 5;
+      memcpy(wins[w] + i, &s, 4);
+    }
+  }
+}
+
+static int in_window(uint64_t a, uint32_t len) {
+  return (a >= DATA_WIN && a + len <= DATA_WIN + WIN_SIZE) ||
+         (a >= STACK_WIN && a + len <= STACK_WIN + WIN_SIZE);
+}
+
+static void handler(int sig, siginfo_t *si, void *ucv) {
+  (void)si;
+  ucontext_t *uc = ucv;
+  greg_t *g = uc->uc_mcontext.gregs;
+  struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
+  if (phase != 2) {
+    static const char msg[] = "harness: unexpected signal in host code\n";
+    ssize_t r = write(2, msg, sizeof msg - 1);
+    (void)r;
+    _exit(3);
+  }
+  struct case_out *o = cur_out;
+  int trapno = (int)g[REG_TRAPNO];
+  o->signo = sig;
+  o->rip = (uint64_t)g[REG_RIP];
+  if (sig == SIGTRAP && trapno == 3) {
+    o->vector = -1;
+    o->rip -= 1; /* int3 reports the address after itself */
+  } else {
+    o->vector = trapno;
+  }
+  for (int i = 0; i < 16; i++) o->gpr[i] = (uint64_t)g[greg_index[i]];
+  o->rflags = (uint64_t)g[REG_EFL];
+  memcpy(o->xmm, fp->_xmm, sizeof o->xmm);
+  phase = 0;
+  siglongjmp(host_env, 1);
+}
+
+static void *map_fixed(uint64_t addr, uint64_t size, int prot) {
+  void *p = mmap((void *)addr, size, prot, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+  if (p != (void *)addr) {
+    fprintf(stderr, "harness: cannot map %#lx (mmap_min_addr or a clash)\n", (unsigned long)addr);
+    exit(2);
+  }
+  return p;
+}
+
+int main(int argc, char **argv) {
+  if (argc != 3) {
+    fprintf(stderr, "usage: %s cases.bin results.bin\n", argv[0]);
+    return 2;
+  }
+  FILE *f = fopen(argv[1], "rb");
+  if (!f) { perror(argv[1]); return 2; }
+  fseek(f, 0, SEEK_END);
+  long size = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  if (size < 0 || size % (long)sizeof(struct case_in)) {
+    fprintf(stderr, "harness: bad input size\n");
+    return 2;
+  }
+  size_t n = (size_t)size / sizeof(struct case_in);
+  struct case_in *in = malloc(size ? (size_t)size : 1);
+  struct case_out *out = calloc(n ? n : 1, sizeof *out);
+  if (!in || !out || fread(in, 1, (size_t)size, f) != (size_t)size) {
+    fprintf(stderr, "harness: read failed\n");
+    return 2;
+  }
+  fclose(f);
+
+  uint8_t *code = map_fixed(CODE_BASE, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
+  uint8_t *data = map_fixed(DATA_BASE, DATA_SIZE, PROT_READ | PROT_WRITE);
+  uint8_t *stack = map_fixed(STACK_BASE, STACK_SIZE, PROT_READ | PROT_WRITE);
+  memset(code, 0xcc, CODE_SIZE);
+  memset(data, 0, DATA_SIZE);
+  memset(stack, 0, STACK_SIZE);
+  __asm__ volatile("fxsave64 %0" : "=m"(g_in_fx));
+  memcpy(g_in_fx + 24, &(uint32_t){0x1f80}, 4); /* MXCSR: defaults, all exceptions masked */
+
+  static uint8_t altstack[1 << 16];
+  stack_t ss = {.ss_sp = altstack, .ss_size = sizeof altstack, .ss_flags = 0};
+  if (sigaltstack(&ss, NULL)) { perror("sigaltstack"); return 2; }
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_sigaction = handler;
+  sa.sa_flags = SA_SIGINFO | SA_ONSTACK | SA_NODEFER; /* NODEFER: no mask to restore on siglongjmp */
+  sigemptyset(&sa.sa_mask);
+  int sigs[] = {SIGTRAP, SIGSEGV, SIGBUS, SIGILL, SIGFPE};
+  for (unsigned i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+    if (sigaction(sigs[i], &sa, NULL)) { perror("sigaction"); return 2; }
+
+  for (size_t k = 0; k < n; k++) {
+    const struct case_in *c = &in[k];
+    if (c->code_len == 0 || c->code_len > 15) {
+      fprintf(stderr, "harness: case %zu: bad code length\n", k);
+      return 2;
+    }
+    fill_windows(c->mem_seed);
+    for (int p = 0; p < 4; p++) {
+      const struct patch *pt = &c->patch[p];
+      if (!pt->len) continue;
+      if (pt->len > 16 || !in_window(pt->addr, pt->len)) {
+        fprintf(stderr, "harness: case %zu: patch outside the windows\n", k);
+        return 2;
+      }
+      memcpy((void *)(uintptr_t)pt->addr, pt->bytes, pt->len);
+    }
+    memcpy(code + (CODE_ENTRY - CODE_BASE), c->code, c->code_len);
+    /* Exit stubs where they fit: not over the instruction, 14 bytes apart. */
+    int stub[2] = {0, 0};
+    for (int e = 0; e < 2; e++) {
+      uint64_t a = c->exit[e];
+      if (!a || a < CODE_BASE + 16 || a + 14 > CODE_BASE + CODE_SIZE - 16) continue;
+      if (a + 14 > CODE_ENTRY && a < CODE_ENTRY + c->code_len) continue;
+      uint64_t b = c->exit[1 - e];
+      if (b && (b + 14 > a && b < a + 14)) continue;
+      stub[e] = 1;
+    }
+    for (int e = 0; e < 2; e++) {
+      if (!stub[e]) continue;
+      uint8_t *p = code + (c->exit[e] - CODE_BASE);
+      uint64_t target = (uint64_t)(uintptr_t)(e ? guest_exit1 : guest_exit0);
+      static const uint8_t jmp_ind[6] = {0xff, 0x25, 0, 0, 0, 0};
+      memcpy(p, jmp_ind, 6);
+      memcpy(p + 6, &target, 8);
+    }
+    memcpy(g_in_gpr, c->gpr, sizeof g_in_gpr);
+    g_in_flags = c->rflags;
+    memcpy(g_in_fx + 160, c->xmm, 256);
+    cur_in = c;
+    cur_out = &out[k];
+    if (sigsetjmp(host_env, 0) == 0) {
+      phase = 2;
+      guest_enter();
+      phase = 0;
+      struct case_out *o = &out[k];
+      o->vector = -1;
+      o->signo = 0;
+      memcpy(o->gpr, g_out_gpr, sizeof o->gpr);
+      o->rip = c->exit[g_exit_idx];
+      o->rflags = g_out_flags;
+      memcpy(o->xmm, g_out_fx + 160, 256);
+    }
+    for (int e = 0; e < 2; e++)
+      if (stub[e]) memset(code + (c->exit[e] - CODE_BASE), 0xcc, 14);
+    memcpy(out[k].data, (void *)DATA_WIN, WIN_SIZE);
+    memcpy(out[k].stack, (void *)STACK_WIN, WIN_SIZE);
+    memset(code + (CODE_ENTRY - CODE_BASE), 0xcc, 16);
+  }
+
+  FILE *o = fopen(argv[2], "wb");
+  if (!o || fwrite(out, sizeof *out, n, o) != n || fclose(o)) {
+    perror(argv[2]);
+    return 2;
+  }
+  return 0;
+}

@@ -1,0 +1,72 @@
+// Re-run one differential case by id and show everything about it:
+//   npx tsx test/diff/repro.ts 'adc r/m64,r64#17'
+// (BOOTPATH_DIFF_SEED=<seed> selects the run seed, as in the test.)
+
+import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from 'iced-x86';
+import { compareCase, flagNames, vectorName } from './compare.ts';
+import { CoreRunner } from './core.ts';
+import { caseFromId, type Case } from './generate.ts';
+import { CODE_ENTRY, OUT_SIZE, REG_NAMES } from './layout.ts';
+import { buildHarness } from './native.ts';
+import { runSeed } from './rng.ts';
+
+export function disasm(code: Uint8Array): string {
+  const d = new Decoder(64, code, DecoderOptions.None);
+  d.ip = BigInt(CODE_ENTRY);
+  const ins = d.decode();
+  const fmt = new Formatter(FormatterSyntax.Intel);
+  const text = fmt.format(ins);
+  const len = ins.length;
+  ins.free(); fmt.free(); d.free();
+  return len === code.length ? text : `${text} (decoder length ${len} ≠ ${code.length})`;
+}
+
+/** The one-line reproducer printed for a failing case. */
+export function reproLine(c: Case, seed = runSeed()): string {
+  const env = process.env['BOOTPATH_DIFF_SEED'] ? `BOOTPATH_DIFF_SEED=${seed} ` : '';
+  return `${env}npx tsx test/diff/repro.ts '${c.id}'`;
+}
+
+function describe(c: Case): string[] {
+  const i = c.input;
+  const lines = [
+    `case   ${c.id}  (seed ${runSeed()})`,
+    `bytes  ${Buffer.from(i.code).toString('hex')}  at 0x${CODE_ENTRY.toString(16)}`,
+    `insn   ${disasm(i.code)}`,
+    `flags  in: ${flagNames(i.rflags)} (0x${i.rflags.toString(16)})   compared: ${flagNames(c.masks.flags)}`,
+  ];
+  for (let r = 0; r < 16; r += 4) lines.push('regs   ' + [0, 1, 2, 3].map((j) => `${REG_NAMES[r + j]!.padStart(3)}=${i.gpr[r + j]!.toString(16).padStart(16, '0')}`).join(' '));
+  for (const p of i.patches) lines.push(`memory 0x${p.addr.toString(16)}: ${Buffer.from(p.bytes).toString('hex')}`);
+  if (i.target) lines.push(`target 0x${i.target.toString(16)}`);
+  for (const n of c.masks.notes) lines.push(`masked ${n}`);
+  return lines;
+}
+
+async function main(): Promise<void> {
+  const id = process.argv[2];
+  if (!id) { console.error("usage: npx tsx test/diff/repro.ts '<form id>#<n>'"); process.exit(2); }
+  const c = caseFromId(runSeed(), id);
+  for (const l of describe(c)) console.log(l);
+  const h = buildHarness();
+  try {
+    const host = h.runRaw([c.input]);
+    const core = Buffer.alloc(OUT_SIZE);
+    const runner = new CoreRunner();
+    runner.run(c, core, 0);
+    const show = (name: string, b: Buffer) => {
+      console.log(`${name.padEnd(6)} ${vectorName(b.readInt32LE(0))} rip=0x${b.readBigUInt64LE(136).toString(16)} flags=${flagNames(b.readUInt32LE(144))}`);
+      const regs = [...Array(16).keys()].map((r) => `${REG_NAMES[r]}=${b.readBigUInt64LE(8 + 8 * r).toString(16)}`);
+      console.log(`       ${regs.join(' ')}`);
+    };
+    show('host', host);
+    show('core', core);
+    if (runner.crashes.has(c.id)) console.log(`core threw: ${runner.crashes.get(c.id)}`);
+    const d = compareCase(c, host, 0, core, 0);
+    console.log(d.length ? `MISMATCH\n  ${d.join('\n  ')}` : 'match');
+    process.exitCode = d.length ? 1 : 0;
+  } finally {
+    h.dispose();
+  }
+}
+
+if (process.argv[1] && import.meta.url.endsWith(process.argv[1].split('/').pop()!)) await main();
