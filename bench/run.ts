@@ -8,6 +8,7 @@ function runWorkload(image: Uint8Array): { insns: number; seconds: number; cpuSe
   mem.write(LOAD_ADDRESS, image);
   const cpu = new Cpu({ memory: mem });
   cpu.resetFlat64();
+  if (process.env.BOOTPATH_JIT_THRESHOLD) cpu.jitThreshold = Number(process.env.BOOTPATH_JIT_THRESHOLD);
   cpu.setRip(BigInt(LOAD_ADDRESS));
   cpu.setReg(4, 0xf00000n);
   const t0 = process.hrtime.bigint();

@@ -9,6 +9,7 @@ import type { CpuFault } from './fault.ts';
 import { run as runLoop, runOne as runOneInsn, type Stop } from './run.ts';
 import { translate, Access } from './mmu.ts';
 import { BlockCache } from './blockcache.ts';
+import { DEFAULT_COMPILE_THRESHOLD } from './jit/compile.ts';
 
 export * from './regs.ts';
 import { Seg, CR0_PE, CR0_ET, CR0_NE, CR0_MP, CR0_CD, CR0_NW, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_LA57, EFER_LME, EFER_LMA, EFER_NXE, ATTR_S, ATTR_P, ATTR_L, ATTR_G, ATTR_DB, PagingMode } from './regs.ts';
@@ -93,6 +94,8 @@ export class Cpu {
   shutdown = false;
   /** Set by a hook or front end to stop the run loop at the next block boundary. */
   stopRequested = false;
+  /** Executions of a block before it is compiled to JS (0: never). */
+  jitThreshold = DEFAULT_COMPILE_THRESHOLD;
   /** When > 0, blocks execute at most this many instructions (single-stepping, exact stops). */
   stepLimit = 0;
   /** Called before each block; return true to re-check stop conditions (it may have changed RIP or state). */
@@ -172,6 +175,7 @@ export class Cpu {
 
   /** Recompute code/stack size, CPL and paging mode from CR0/CR4/EFER and CS/SS. */
   updateMode(): void {
+    const oldCpl = this.cpl;
     const pe = (this.cr0 & CR0_PE) !== 0;
     const lma = (this.efer & EFER_LMA) !== 0;
     const csAttr = this.segAttr[Seg.CS]!;
@@ -185,6 +189,8 @@ export class Cpu {
     const pg = (this.cr0 & CR0_PG) !== 0;
     this.pagingMode = !pg ? PagingMode.None : lma ? ((this.cr4 & CR4_LA57) ? PagingMode.Level5 : PagingMode.Level4) : (this.cr4 & CR4_PAE) ? PagingMode.Pae : PagingMode.Legacy32;
     this.blockExit = true;
+    // TLB entries and decoded blocks were checked at the old privilege (U/S): drop them.
+    if (this.cpl !== oldCpl) { this.flushTlb(); this.blocks.flush(); }
   }
 
   // ---- Registers (embedding API; bigint is fine off the hot path) ----

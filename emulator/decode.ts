@@ -171,7 +171,9 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
   let nextFault: CpuFault | null = null;
   const nLo = (linLo + pageRest) | 0, nHi = (linHi + ((linLo >>> 0) + pageRest > 0xffffffff ? 1 : 0)) | 0;
   let nextPhys = -1;
-  try { nextPhys = c.translateExec(nLo, nHi); } catch (e) { if (e instanceof CpuFault) nextFault = e; else throw e; }
+  // A probe, not an access: a fault here must not change CR2 (it is raised, with CR2, only if the code runs there).
+  const cr2Lo = c.cr2Lo, cr2Hi = c.cr2Hi;
+  try { nextPhys = c.translateExec(nLo, nHi); } catch (e) { if (e instanceof CpuFault) { nextFault = e; c.cr2Lo = cr2Lo; c.cr2Hi = cr2Hi; } else throw e; }
   const take = pageRest;
   const buf = new Uint8Array(take + (nextPhys >= 0 ? 15 : 0));
   for (let k = 0; k < take; k++) buf[k] = c.physReadByte(firstPhys + k);

@@ -3,7 +3,7 @@
 // instructions, and turn faults into delivered exceptions or stops.
 import type { Cpu } from './cpu.ts';
 import { CpuFault } from './fault.ts';
-import { compileBlock, COMPILE_THRESHOLD } from './compile.ts';
+import { compileBlock } from './jit/compile.ts';
 
 export const enum Stop {
   /** The instruction budget ran out. */
@@ -51,9 +51,9 @@ export function run(c: Cpu, budget: number): Stop {
     let k = 0;
     try {
       if (n === insns.length) {
-        const f = b.compiled;
+        let f = b.compiled;
+        if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
         if (f !== null) { k = f(c); c.icount += k; continue; }
-        if (++b.hits === COMPILE_THRESHOLD) b.compiled = compileBlock(b);
       }
       for (; k < n; k++) {
         const i = insns[k]!;

@@ -8,6 +8,11 @@ import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SI
 /** Vector recorded when the core threw something other than a CPU fault. */
 export const CORE_CRASH = -2;
 
+/**
+ * Runs cases in the core. `compiled` runs each case through the block
+ * compiler (emulator/jit) instead of the interpreter: the block holding the
+ * instruction is compiled on first use and executed as generated code.
+ */
 export class CoreRunner {
   private readonly mem = new FlatMemory(64 << 20);
   private readonly cpu = new Cpu({ memory: this.mem });
@@ -15,9 +20,11 @@ export class CoreRunner {
   /** Non-fault exceptions thrown by the core, by case id. */
   readonly crashes = new Map<string, string>();
 
-  constructor() {
+  constructor(readonly compiled = false) {
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
   }
+
+  lastVector = -1;
 
   /** Run one case; write its result at `out[k * OUT_SIZE]`. */
   run(c: Case, out: Buffer, k: number): void {
@@ -39,14 +46,24 @@ export class CoreRunner {
     for (let i = 0; i < 16; i++) cpu.setXmm(i, inp.xmm.subarray(16 * i, 16 * i + 16));
     let v: number;
     try {
-      v = cpu.runOne();
-      // A rep string op may stop between iterations with RIP unchanged.
-      for (let n = 0; c.rep && v === -1 && cpu.getRip() === BigInt(CODE_ENTRY) && n < 100_000; n++) v = cpu.runOne();
+      if (this.compiled) {
+        // Compile on first execution; run the instruction and what follows it
+        // (int3 padding, which stops the run). It retired iff icount moved.
+        cpu.jitThreshold = 1;
+        const before = cpu.icount;
+        cpu.run(2);
+        v = cpu.icount > before ? -1 : cpu.lastFault?.vector ?? -1;
+      } else {
+        v = cpu.runOne();
+        // A rep string op may stop between iterations with RIP unchanged.
+        for (let n = 0; c.rep && v === -1 && cpu.getRip() === BigInt(CODE_ENTRY) && n < 100_000; n++) v = cpu.runOne();
+      }
     } catch (e) {
       v = CORE_CRASH;
       this.crashes.set(c.id, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     }
     const o = k * OUT_SIZE;
+    this.lastVector = v;
     out.writeInt32LE(v, o);
     out.writeInt32LE(0, o + 4);
     for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);

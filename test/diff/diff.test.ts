@@ -52,16 +52,23 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => 
     const core = Buffer.alloc(cases.length * OUT_SIZE);
     for (let k = 0; k < cases.length; k++) runner.run(cases[k]!, core, k);
     lap('core');
+    const jitRunner = new CoreRunner(true);
+    const coreJit = Buffer.alloc(cases.length * OUT_SIZE);
+    for (let k = 0; k < cases.length; k++) jitRunner.run(cases[k]!, coreJit, k);
+    lap('core-jit');
     for (const f of forms) results.set(f.id, { cases: 0, failed: 0, examples: [] });
     cases.forEach((c, k) => {
       const r = results.get(c.form.id)!;
       r.cases++;
-      const d = compareCase(c, host, k, core, k);
-      if (!d.length) return;
+      const di = compareCase(c, host, k, core, k);
+      const dj = compareCase(c, host, k, coreJit, k);
+      if (!di.length && !dj.length) return;
       r.failed++;
       if (r.examples.length < SHOW_PER_FORM) {
-        const crash = runner.crashes.get(c.id);
-        r.examples.push(`${c.id}  [${Buffer.from(c.input.code).toString('hex')}] ${disasm(c.input.code)}: ${d.join('; ')}${crash ? `; ${crash}` : ''}\n    ${reproLine(c, seed)}`);
+        const mode = di.length ? 'interpreter' : 'compiled';
+        const d = di.length ? di : dj;
+        const crash = (di.length ? runner : jitRunner).crashes.get(c.id);
+        r.examples.push(`${c.id} (${mode})  [${Buffer.from(c.input.code).toString('hex')}] ${disasm(c.input.code)}: ${d.join('; ')}${crash ? `; ${crash}` : ''}\n    ${reproLine(c, seed)}`);
       }
     });
     lap('compare');

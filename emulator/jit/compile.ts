@@ -1,0 +1,50 @@
+// Block compilation: a hot block becomes one generated JS function. The
+// commonest instructions are emitted inline (emit.ts); the rest call their
+// handler directly, so every call site is monomorphic (the interpreter's
+// `i.exec(c, i)` is megamorphic). RIP and the current instruction are
+// stored only before instructions that can fault or that end the block.
+import type { Cpu } from '../cpu.ts';
+import type { Block } from '../insn.ts';
+import { condition } from '../flags.ts';
+import { emit, type EmitState } from './emit.ts';
+
+/** Executions of a block before it is compiled (Cpu.jitThreshold; 0 disables the compiler). */
+export const DEFAULT_COMPILE_THRESHOLD = 40;
+
+export type CompiledBlock = (c: Cpu) => number;
+
+/** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
+export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
+  const insns = b.insns;
+  const n = insns.length;
+  const names: string[] = ['cond'];
+  const values: unknown[] = [condition];
+  const lines: string[] = ['const lo = c.lo, hi = c.hi;', 'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0;'];
+  const st: EmitState = { flags: null };
+  for (let k = 0; k < n; k++) {
+    const i = insns[k]!;
+    names.push(`i${k}`); values.push(i);
+    const last = k === n - 1;
+    const e = emit(i, i.exec, st, codeBits);
+    if (e !== null) {
+      if (e.mayFault || last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+      lines.push(e.code);
+      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
+      continue;
+    }
+    st.flags = null; // the handler may change the flags
+    names.push(`h${k}`); values.push(i.exec);
+    lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+    lines.push(`h${k}(c, i${k});`);
+    if (!last) lines.push(`if (c.blockExit) return ${k + 1};`);
+  }
+  lines.push(`return ${n};`);
+  return { source: `return function block(c) {\n${lines.join('\n')}\n};`, names, values };
+}
+
+/** Compile a block; the result returns how many instructions it retired. */
+export function compileBlock(b: Block, codeBits: number): CompiledBlock {
+  const { source, names, values } = blockSource(b, codeBits);
+  const factory = new Function(...names, source) as (...args: unknown[]) => CompiledBlock;
+  return factory(...values);
+}

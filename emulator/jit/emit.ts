@@ -1,0 +1,212 @@
+// Source emitters for the block compiler: the commonest instruction forms
+// become straight-line JavaScript with their registers, immediates and
+// addresses baked in as constants. Anything else is a direct call to its
+// handler. Emitted code must behave exactly like the handler it replaces
+// (the differential suite runs every case through both).
+import type { Insn, Handler } from '../insn.ts';
+import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp } from '../ops/alu.ts';
+import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop } from '../ops/move.ts';
+import { jcc, jmpRel } from '../ops/branch.ts';
+import { LazyOp } from '../flags.ts';
+
+/** What the block knows about the flags: the last flag-setting instruction was emitted inline with these locals. */
+export interface FlagsKnown { kind: 'sub' | 'add' | 'logic'; size: 32 | 64 }
+
+export interface EmitState {
+  /** Known lazy-flag producer for jcc, or null. */
+  flags: FlagsKnown | null;
+}
+
+/** Emitted code for one instruction: its source and whether it can fault or end the block. */
+export interface Emitted { code: string; mayFault: boolean; writesMemory: boolean }
+
+const LAZY: Record<number, number> = {
+  [AluOp.Add]: LazyOp.Add, [AluOp.Or]: LazyOp.Logic, [AluOp.And]: LazyOp.Logic, [AluOp.Sub]: LazyOp.Sub,
+  [AluOp.Xor]: LazyOp.Logic, [AluOp.Cmp]: LazyOp.Sub, [AluOp.Test]: LazyOp.Logic,
+};
+const KIND: Record<number, FlagsKnown['kind']> = {
+  [AluOp.Add]: 'add', [AluOp.Or]: 'logic', [AluOp.And]: 'logic', [AluOp.Sub]: 'sub',
+  [AluOp.Xor]: 'logic', [AluOp.Cmp]: 'sub', [AluOp.Test]: 'logic',
+};
+
+/**
+ * Effective address into locals el/eh, or null when the form is not handled here.
+ * 64-bit code: flat addressing (no segment base applies). 32-bit code: base of segment i.seg added, 32-bit wrap.
+ */
+export function emitEA(i: Insn, codeBits: number): string | null {
+  const parts: string[] = [];
+  const dl = i.dispLo >>> 0;
+  if (i.asize === 64 && codeBits === 64 && i.seg < 0) {
+    if (i.base < 0 && i.index < 0) return `el = ${i.dispLo}; eh = ${i.dispHi};`;
+    parts.push(`s = ${dl}`);
+    if (i.base >= 0) parts.push(` + (lo[${i.base}] >>> 0)`);
+    if (i.index >= 0) parts.push(` + (lo[${i.index}] >>> 0) * ${1 << i.scale}`);
+    const hiParts = [`${i.dispHi}`];
+    if (i.base >= 0) hiParts.push(`hi[${i.base}]`);
+    if (i.index >= 0) hiParts.push(`hi[${i.index}] * ${1 << i.scale}`);
+    const carry = i.index >= 0 ? 'Math.floor(s / 4294967296)' : '(s > 4294967295 ? 1 : 0)';
+    return `${parts.join('')}; el = s | 0; eh = (${hiParts.join(' + ')} + ${carry}) | 0;`;
+  }
+  if (i.asize === 32 && codeBits === 32) {
+    let e = `${i.dispLo}`;
+    if (i.base >= 0) e += ` + lo[${i.base}]`;
+    if (i.index >= 0) e += ` + (lo[${i.index}] << ${i.scale})`;
+    if (i.seg >= 0) e += ` + c.segBaseLo[${i.seg}]`;
+    return `el = (${e}) | 0; eh = 0;`;
+  }
+  return null;
+}
+
+function load(size: number): string {
+  return size === 64 ? 'c.read64(el, eh)' : size === 32 ? 'c.read32(el, eh)' : size === 16 ? 'c.read16(el, eh)' : 'c.read8(el, eh)';
+}
+
+/** Condition `cc` from known flag locals, or null to use the generic evaluator. */
+function knownCondition(f: FlagsKnown, cc: number): string | null {
+  const neg = (e: string) => `!(${e})`;
+  const base = cc & ~1, inv = (cc & 1) === 1;
+  let e: string | null = null;
+  if (f.size === 32) {
+    if (f.kind === 'sub') {
+      switch (base) {
+        case 2: e = '(a >>> 0) < (b >>> 0)'; break;
+        case 4: e = 'a === b'; break;
+        case 6: e = '(a >>> 0) <= (b >>> 0)'; break;
+        case 8: e = 'r < 0'; break;
+        case 12: e = 'a < b'; break;
+        case 14: e = 'a <= b'; break;
+      }
+    } else {
+      switch (base) {
+        case 4: e = 'r === 0'; break;
+        case 8: e = 'r < 0'; break;
+      }
+      if (f.kind === 'logic') {
+        switch (base) {
+          case 2: e = 'false'; break;
+          case 6: e = 'r === 0'; break;
+          case 12: e = 'r < 0'; break;
+          case 14: e = 'r <= 0'; break;
+        }
+      }
+    }
+  } else {
+    const ltu = '((ah >>> 0) < (bh >>> 0) || (ah === bh && (a >>> 0) < (b >>> 0)))';
+    const lts = '(ah < bh || (ah === bh && (a >>> 0) < (b >>> 0)))';
+    const eq = '(a === b && ah === bh)';
+    if (f.kind === 'sub') {
+      switch (base) {
+        case 2: e = ltu; break;
+        case 4: e = eq; break;
+        case 6: e = `(${ltu} || ${eq})`; break;
+        case 8: e = 'rh < 0'; break;
+        case 12: e = lts; break;
+        case 14: e = `(${lts} || ${eq})`; break;
+      }
+    } else {
+      switch (base) {
+        case 4: e = '(r | rh) === 0'; break;
+        case 8: e = 'rh < 0'; break;
+      }
+      if (f.kind === 'logic') {
+        switch (base) {
+          case 2: e = 'false'; break;
+          case 6: e = '(r | rh) === 0'; break;
+          case 12: e = 'rh < 0'; break;
+          case 14: e = '(rh < 0 || (r | rh) === 0)'; break;
+        }
+      }
+    }
+  }
+  if (e === null) return null;
+  return inv ? neg(e) : e;
+}
+
+function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'reg' | 'mem', ea: string): Emitted | null {
+  const op = i.op;
+  if (op === AluOp.Adc || op === AluOp.Sbb) return null;
+  const writes = op < AluOp.Cmp;
+  const lines: string[] = [];
+  if (dst === 'mem' || src === 'mem') lines.push(ea);
+  if (size === 32) {
+    lines.push(dst === 'reg' ? `a = lo[${i.a}];` : writes ? 'a = c.readRmw32(el, eh);' : 'a = c.read32(el, eh);');
+    lines.push(src === 'reg' ? `b = lo[${i.b}];` : src === 'imm' ? `b = ${i.immLo};` : 'b = c.read32(el, eh);');
+    const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b' : 'a & b';
+    lines.push(`r = ${expr};`);
+    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = 0;` : 'c.write32(el, eh, r);');
+    lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;`);
+  } else {
+    lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : writes ? 'a = c.readRmw64(el, eh); ah = c.outHi;' : 'a = c.read64(el, eh); ah = c.outHi;');
+    lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : 'b = c.read64(el, eh); bh = c.outHi;');
+    switch (op) {
+      case AluOp.Add: lines.push('s = (a >>> 0) + (b >>> 0); r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;
+      case AluOp.Sub: case AluOp.Cmp: lines.push('s = (a >>> 0) - (b >>> 0); r = s | 0; rh = (ah - bh - (s < 0 ? 1 : 0)) | 0;'); break;
+      case AluOp.Or: lines.push('r = a | b; rh = ah | bh;'); break;
+      case AluOp.Xor: lines.push('r = a ^ b; rh = ah ^ bh;'); break;
+      default: lines.push('r = a & b; rh = ah & bh;');
+    }
+    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = rh;` : 'c.write64(el, eh, r, rh);');
+    lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;`);
+  }
+  st.flags = { kind: KIND[op]!, size };
+  return { code: lines.join(' '), mayFault: dst === 'mem' || src === 'mem', writesMemory: dst === 'mem' && writes };
+}
+
+/** Emit one instruction inline, or return null to call its handler. */
+export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emitted | null {
+  const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
+  if (h === movRR64) return { code: `lo[${i.a}] = lo[${i.b}]; hi[${i.a}] = hi[${i.b}];`, mayFault: false, writesMemory: false };
+  if (h === movRR32) return { code: `lo[${i.a}] = lo[${i.b}]; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  if (h === movRI32) return { code: `lo[${i.a}] = ${i.immLo}; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  if (h === movRI64) return { code: `lo[${i.a}] = ${i.immLo}; hi[${i.a}] = ${i.immHi};`, mayFault: false, writesMemory: false };
+  if (h === nop) return { code: '', mayFault: false, writesMemory: false };
+  if (h === aluRR32) return alu(i, st, 32, 'reg', 'reg', '');
+  if (h === aluRI32) return alu(i, st, 32, 'imm', 'reg', '');
+  if (h === aluRR64) return alu(i, st, 64, 'reg', 'reg', '');
+  if (h === aluRI64) return alu(i, st, 64, 'imm', 'reg', '');
+  if ((h === aluHandler && i.size === 32) || h === aluHandler64) {
+    const size = i.size as 32 | 64;
+    const ea = emitEA(i, codeBits);
+    if (ea === null) return null;
+    if (regA && i.b === -1) return alu(i, st, size, 'mem', 'reg', ea);
+    if (i.a === -1 && regB) return alu(i, st, size, 'reg', 'mem', ea);
+    if (i.a === -1 && i.b === -2) return alu(i, st, size, 'imm', 'mem', ea);
+    return null;
+  }
+  if (h === mov && (i.size === 32 || i.size === 64 || i.size === 8)) {
+    const ea = emitEA(i, codeBits);
+    if (ea === null) return null;
+    const size = i.size;
+    if (regA && i.b === -1 && size !== 8) {
+      const set = size === 64 ? `lo[${i.a}] = c.read64(el, eh); hi[${i.a}] = c.outHi;` : `lo[${i.a}] = c.read32(el, eh); hi[${i.a}] = 0;`;
+      return { code: `${ea} ${set}`, mayFault: true, writesMemory: false };
+    }
+    if (i.a === -1 && (regB || (size === 8 && i.b >= 16 && i.b < 20))) {
+      const v = size === 64 ? `c.write64(el, eh, lo[${i.b}], hi[${i.b}]);` : size === 32 ? `c.write32(el, eh, lo[${i.b}]);`
+        : i.b < 16 ? `c.write8(el, eh, lo[${i.b}] & 255);` : `c.write8(el, eh, (lo[${i.b - 16}] >>> 8) & 255);`;
+      return { code: `${ea} ${v}`, mayFault: true, writesMemory: true };
+    }
+    if (i.a === -1 && i.b === -2) {
+      const v = size === 64 ? `c.write64(el, eh, ${i.immLo}, ${i.immHi});` : size === 32 ? `c.write32(el, eh, ${i.immLo});` : `c.write8(el, eh, ${i.immLo & 255});`;
+      return { code: `${ea} ${v}`, mayFault: true, writesMemory: true };
+    }
+    return null;
+  }
+  if (h === movzx && regA && i.b === -1 && (i.size === 32 || i.size === 64) && (i.op === 8 || i.op === 16)) {
+    const ea = emitEA(i, codeBits);
+    if (ea === null) return null;
+    return { code: `${ea} lo[${i.a}] = ${load(i.op)}; hi[${i.a}] = 0;`, mayFault: true, writesMemory: false };
+  }
+  if (h === lea && regA && (i.size === 64 || i.size === 32) && i.asize === 64 && codeBits === 64) {
+    const ea = emitEA({ ...i, seg: -1 } as Insn, codeBits);
+    if (ea === null) return null;
+    return { code: `${ea} lo[${i.a}] = el; hi[${i.a}] = ${i.size === 64 ? 'eh' : '0'};`, mayFault: false, writesMemory: false };
+  }
+  if (h === jmpRel) return { code: `c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`, mayFault: false, writesMemory: false };
+  if (h === jcc) {
+    const known = st.flags ? knownCondition(st.flags, i.op) : null;
+    const cond = known ?? `cond(c, ${i.op})`;
+    return { code: `if (${cond}) { c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi}; }`, mayFault: false, writesMemory: false };
+  }
+  return null;
+}
