@@ -25,8 +25,12 @@ export class BlockCache {
     return frame < this.codeFrames.length && this.codeFrames[frame] === 1;
   }
 
-  /** The block at the current RIP, decoding it if needed. Throws CpuFault on a fetch fault. */
-  lookup(): Block {
+  /**
+   * The block at the current RIP, decoding it if needed. Throws CpuFault on
+   * a fetch fault. Returns null when the cpu's onBlockDecoded hook asks to
+   * stop before newly decoded code (never with `ignoreHook`).
+   */
+  lookup(ignoreHook = false): Block | null {
     const c = this.c;
     let linLo = c.ripLo, linHi = c.ripHi;
     if (c.codeBits !== 64) { linLo = (c.ripLo + c.segBaseLo[1]!) | 0; linHi = 0; }
@@ -46,6 +50,8 @@ export class BlockCache {
         c.flushTlb(); // drop write fast paths that could now bypass invalidation
       }
     }
+    const hook = c.onBlockDecoded;
+    if (hook !== null && !ignoreHook && hook(c, linLo, linHi, nb.physStart)) return null;
     return nb;
   }
 

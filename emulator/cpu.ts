@@ -28,6 +28,11 @@ const TLB_BITS = 10;
 const TLB_SIZE = 1 << TLB_BITS;
 const TLB_MASK = TLB_SIZE - 1;
 
+/** A linear address as one number key (exact below 2^53; kernel addresses keep their low 52 bits distinct). */
+export function linearKey(lo: number, hi: number): number {
+  return (hi & 0xfffff) * 4294967296 + (lo >>> 0);
+}
+
 export class Cpu {
   readonly mem: PhysicalMemory;
   ram: Uint8Array;
@@ -104,6 +109,17 @@ export class Cpu {
   faultHandler: ((c: Cpu, f: CpuFault) => boolean) | null = null;
   /** The last exception raised. */
   lastFault: CpuFault | null = null;
+  /**
+   * Execution breakpoints by linear address (key: linearKey(lo, hi)). The
+   * callback runs before the instruction there executes; returning true
+   * stops the run (Stop.Breakpoint) with RIP on it. Blocks end before
+   * breakpoint addresses, so the check costs one lookup per block.
+   */
+  readonly breakpoints = new Map<number, (c: Cpu) => boolean>();
+  /** The breakpoint the last stop was at: the next run executes it instead of stopping again. */
+  breakpointResume = -1;
+  /** Called when a block is decoded (new code reached); returning true stops before it runs (Stop.Requested). */
+  onBlockDecoded: ((c: Cpu, linLo: number, linHi: number, phys: number) => boolean) | null = null;
 
   // Scratch outputs so hot helpers return two halves without allocating.
   eaLo = 0; eaHi = 0;
@@ -406,6 +422,16 @@ export class Cpu {
   }
 
   physReadByte(phys: number): number { return this.physRead(phys, 1); }
+
+  /** Set an execution breakpoint at a linear address (halves); see `breakpoints`. */
+  addBreakpoint(lo: number, hi: number, callback: (c: Cpu) => boolean = () => true): void {
+    this.breakpoints.set(linearKey(lo, hi), callback);
+    this.blocks.flush(); // blocks must be re-cut so one ends before the new address
+  }
+
+  removeBreakpoint(lo: number, hi: number): void {
+    if (this.breakpoints.delete(linearKey(lo, hi))) this.blocks.flush();
+  }
 
   /** Run up to `budget` instructions; see run.ts for the stop reasons. */
   run(budget: number): Stop { return runLoop(this, budget); }

@@ -1,7 +1,7 @@
 // Decoding with iced-x86 into our compact Insn form, a block at a time.
 // Decoding happens once per block; blocks are cached by the BlockCache.
 import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code } from 'iced-x86';
-import type { Cpu } from './cpu.ts';
+import { linearKey, type Cpu } from './cpu.ts';
 import { Insn, Block, type Handler } from './insn.ts';
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
 import './ops/system.ts'; // registers the system instructions in the dispatch table
@@ -188,6 +188,8 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
   let usedNext = false;
   try {
     while (insns.length < MAX_BLOCK_INSNS && pos < take) {
+      // End the block before an execution breakpoint so the run loop sees it at a block start.
+      if (insns.length > 0 && c.breakpoints.size !== 0 && c.breakpoints.has(linearKey((linLo + pos) | 0, (linHi + ((linLo >>> 0) + pos > 0xffffffff ? 1 : 0)) | 0))) break;
       d.decodeOut(scratch);
       const len = scratch.length;
       const i = new Insn();
@@ -218,5 +220,5 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
     // Not even one instruction fitted (e.g. a 15-byte window cut by the block limit): decode it alone next time.
     throw new CpuFault(Vector.UD, -1, 'empty block');
   }
-  return new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames);
+  return new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames, firstPhys);
 }

@@ -48,6 +48,8 @@ export class Block {
     readonly insns: Insn[],
     /** Physical frames (4 KiB page numbers) the bytes came from. */
     readonly frames: number[],
+    /** Physical address of the first byte. */
+    readonly physStart: number,
   ) {}
   valid = true;
   /** Times the interpreter ran this block; at a threshold it is compiled. */

@@ -1,7 +1,7 @@
 // The run loop: look up the block at RIP, execute its instructions with
 // RIP advanced before each one (branches overwrite it), count retired
 // instructions, and turn faults into delivered exceptions or stops.
-import type { Cpu } from './cpu.ts';
+import { linearKey, type Cpu } from './cpu.ts';
 import { CpuFault } from './fault.ts';
 import { compileBlock } from './jit/compile.ts';
 
@@ -16,6 +16,8 @@ export const enum Stop {
   Requested = 3,
   /** A fault while delivering a double fault: the CPU shuts down. */
   TripleFault = 4,
+  /** An execution breakpoint's callback asked to stop; RIP is on the breakpoint. */
+  Breakpoint = 5,
 }
 
 /** How a raised exception is handled: return true if delivered (execution continues), false to stop. */
@@ -36,11 +38,21 @@ export function run(c: Cpu, budget: number): Stop {
     let b;
     try {
       b = c.blocks.lookup();
+      if (b === null) return Stop.Requested; // a decode hook asked to stop before new code
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       c.cur = null;
       if (!raise(c, e)) return c.shutdown ? Stop.TripleFault : Stop.Fault;
       continue;
+    }
+    if (c.breakpoints.size !== 0) {
+      const key = linearKey(b.linLo, b.linHi);
+      const bp = c.breakpoints.get(key);
+      if (bp !== undefined) {
+        if (c.breakpointResume === key) c.breakpointResume = -1;
+        else if (bp(c)) { c.breakpointResume = key; return Stop.Breakpoint; }
+        else if (c.stopRequested) return Stop.Requested;
+      }
     }
     const insns = b.insns;
     let n = insns.length;
@@ -89,12 +101,12 @@ function raise(c: Cpu, f: CpuFault): boolean {
 export function runOne(c: Cpu): number {
   let b;
   try {
-    b = c.blocks.lookup();
+    b = c.blocks.lookup(true);
   } catch (e) {
     if (e instanceof CpuFault) { c.lastFault = e; return e.vector; }
     throw e;
   }
-  const i = b.insns[0]!;
+  const i = b!.insns[0]!;
   c.cur = i;
   c.blockExit = false;
   c.ripLo = i.nextLo; c.ripHi = i.nextHi;

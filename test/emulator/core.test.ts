@@ -63,4 +63,47 @@ describe('core contracts', () => {
     expect(cpu.icount).toBe(1001);
     expect(cpu.getReg(0)).toBe(501n);
   });
+
+  it('stops at execution breakpoints before the instruction runs, and resumes past them', () => {
+    const code = assemble(`
+      mov ecx, 10
+    l: inc rax
+    here: add rbx, rax
+      loop l
+      hlt`);
+    const cpu = machine(code);
+    // "here" is the add after the 2-byte mov ecx... compute it from the code: mov ecx,imm32 (5) + inc rax (3)
+    const here = 0x1000 + 5 + 3;
+    let hits = 0;
+    cpu.addBreakpoint(here, 0, () => ++hits % 3 === 0);
+    expect(cpu.run(1000)).toBe(Stop.Breakpoint);
+    expect(cpu.getRip()).toBe(BigInt(here));
+    expect(hits).toBe(3);
+    expect(cpu.getReg(0)).toBe(3n); // the third inc ran, the third add did not
+    expect(cpu.getReg(3)).toBe(1n + 2n);
+    expect(cpu.run(1000)).toBe(Stop.Breakpoint);
+    expect(hits).toBe(6);
+    cpu.removeBreakpoint(here, 0);
+    expect(cpu.run(1000)).toBe(Stop.Halt);
+    expect(cpu.getReg(3)).toBe(55n);
+  });
+
+  it('lets a decode hook stop before newly reached code runs', () => {
+    const cpu = machine(assemble(`
+      mov eax, 1
+      jmp far_away
+      .skip 8192
+    far_away:
+      mov eax, 2
+      hlt`));
+    const seen: number[] = [];
+    cpu.onBlockDecoded = (_c, lo, _hi, phys) => { seen.push(phys); return lo >>> 0 > 0x2000; };
+    expect(cpu.run(100)).toBe(Stop.Requested);
+    expect(cpu.getReg(0)).toBe(1n);
+    expect(Number(cpu.getRip())).toBeGreaterThan(0x2000);
+    cpu.onBlockDecoded = null;
+    expect(cpu.run(100)).toBe(Stop.Halt);
+    expect(cpu.getReg(0)).toBe(2n);
+    expect(seen[0]).toBe(0x1000);
+  });
 });
