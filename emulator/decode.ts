@@ -147,11 +147,29 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
   if (form & FORM_STRING) i.op = ins.hasRepnePrefix ? 2 : ins.hasRepePrefix || ins.hasRepPrefix ? 1 : 0;
   if (form & FORM_XMM_DEST) i.c = 1;
   if (form & FORM_XMM_BOTH) i.imm2 = 1;
+  i.flagsRead = ins.rflagsRead & 63;
+  i.flagsWrite = mustWriteFlags(ins, i);
   specialize(i);
   if (form & FORM_STRING) {
     // Scan the string operand's segment: lods/movs/cmps source (DS default, overridable).
     if (i.seg === -1 && codeBits !== 64) i.seg = 3;
   }
+}
+
+/**
+ * Flags an instruction always writes (defined or undefined values). Shifts
+ * and rotates whose masked count may be zero write nothing for sure.
+ */
+function mustWriteFlags(ins: Instruction, i: Insn): number {
+  const name = Code[ins.code] ?? '';
+  if (/^(Rol|Ror|Rcl|Rcr|Shl|Shr|Sal|Sar|Shld|Shrd)_/.test(name)) {
+    if (name.endsWith('_CL')) return 0;
+    if (name.endsWith('_imm8')) {
+      const mask = name.includes('64') ? 0x3f : 0x1f;
+      if ((i.immLo & mask) === 0) return 0;
+    }
+  }
+  return ins.rflagsModified & 63;
 }
 
 /** Segment register index for a memory operand; -1 when no base applies (64-bit mode, not FS/GS). */

@@ -25,6 +25,12 @@ export class Insn {
   tLo = 0; tHi = 0;
   /** Small per-form parameter: ALU op number, condition code, rep kind, … */
   op = 0;
+  /**
+   * Arithmetic flags this instruction reads and always (re)defines, as iced
+   * RflagsBits (OF 1, SF 2, ZF 4, AF 8, CF 16, PF 32). The block compiler
+   * skips computing flags nobody reads before they are overwritten.
+   */
+  flagsRead = 63; flagsWrite = 0;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

@@ -5,7 +5,7 @@
 // stored only before instructions that can fault or that end the block.
 import type { Cpu } from '../cpu.ts';
 import type { Block } from '../insn.ts';
-import { condition } from '../flags.ts';
+import { condition, arithFlags, setArithFlags, CF, OF } from '../flags.ts';
 import { emit, type EmitState } from './emit.ts';
 
 /** Executions of a block before it is compiled (Cpu.jitThreshold; 0 disables the compiler). */
@@ -13,18 +13,35 @@ export const DEFAULT_COMPILE_THRESHOLD = 40;
 
 export type CompiledBlock = (c: Cpu) => number;
 
+/** Rotates change only CF and OF (used by emitted rotate code whose flags are live). */
+function rotateFlags(c: Cpu, cf: number, of: number): void {
+  setArithFlags(c, (arithFlags(c) & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0));
+}
+
 /** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
   const n = insns.length;
-  const names: string[] = ['cond'];
-  const values: unknown[] = [condition];
+  const names: string[] = ['cond', 'rot'];
+  const values: unknown[] = [condition, rotateFlags];
   const lines: string[] = ['const lo = c.lo, hi = c.hi;', 'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0;'];
-  const st: EmitState = { flags: null };
+  const st: EmitState = { flags: null, flagsLive: true };
+  // Flag liveness, backwards: all flags are live at the block's end; an
+  // instruction that may fault reads them all (a fault exposes RFLAGS).
+  const liveAfter = new Array<number>(n);
+  let live = 63;
+  for (let k = n - 1; k >= 0; k--) {
+    const i = insns[k]!;
+    liveAfter[k] = live;
+    const inline = emit(i, i.exec, { flags: null, flagsLive: true }, codeBits);
+    const reads = inline === null || inline.mayFault ? 63 : i.flagsRead;
+    live = (live & ~i.flagsWrite) | reads;
+  }
   for (let k = 0; k < n; k++) {
     const i = insns[k]!;
     names.push(`i${k}`); values.push(i);
     const last = k === n - 1;
+    st.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
     const e = emit(i, i.exec, st, codeBits);
     if (e !== null) {
       if (e.mayFault || last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);

@@ -8,6 +8,7 @@ import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp } f
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop } from '../ops/move.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
+import { shiftHandler, ShiftOp } from '../ops/shift.ts';
 
 /** What the block knows about the flags: the last flag-setting instruction was emitted inline with these locals. */
 export interface FlagsKnown { kind: 'sub' | 'add' | 'logic'; size: 32 | 64 }
@@ -15,6 +16,8 @@ export interface FlagsKnown { kind: 'sub' | 'add' | 'logic'; size: 32 | 64 }
 export interface EmitState {
   /** Known lazy-flag producer for jcc, or null. */
   flags: FlagsKnown | null;
+  /** Whether the flags this instruction writes are read before being overwritten (false: skip computing them). */
+  flagsLive: boolean;
 }
 
 /** Emitted code for one instruction: its source and whether it can fault or end the block. */
@@ -134,7 +137,7 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
     const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b' : 'a & b';
     lines.push(`r = ${expr};`);
     if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = 0;` : 'c.write32(el, eh, r);');
-    lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;`);
+    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;`);
   } else {
     lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : writes ? 'a = c.readRmw64(el, eh); ah = c.outHi;' : 'a = c.read64(el, eh); ah = c.outHi;');
     lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : 'b = c.read64(el, eh); bh = c.outHi;');
@@ -146,10 +149,64 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
       default: lines.push('r = a & b; rh = ah & bh;');
     }
     if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = rh;` : 'c.write64(el, eh, r, rh);');
-    lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;`);
+    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;`);
   }
   st.flags = { kind: KIND[op]!, size };
   return { code: lines.join(' '), mayFault: dst === 'mem' || src === 'mem', writesMemory: dst === 'mem' && writes };
+}
+
+/** Shifts and rotates of a 32/64-bit register by a constant (imm8 or 1). */
+function shiftConst(i: Insn, st: EmitState): Emitted | null {
+  const size = i.size;
+  if (!(i.a >= 0 && i.a < 16) || i.b !== -2 || (size !== 32 && size !== 64)) return null;
+  const n = i.immLo & (size === 64 ? 0x3f : 0x1f);
+  const A = i.a;
+  if (n === 0) return { code: size === 32 ? `hi[${A}] = 0;` : '', mayFault: false, writesMemory: false };
+  const lines: string[] = [];
+  const result = (cf: string, of: string) => {
+    if (st.flagsLive) lines.push(`c.fOp = ${LazyOp.Result}; c.fSize = ${size}; c.fR = r; c.fRh = ${size === 64 ? 'rh' : 0}; c.fAux = (${cf}) | ((${of}) << 11);`);
+  };
+  if (size === 32) {
+    lines.push(`a = lo[${A}];`);
+    switch (i.op) {
+      case ShiftOp.Shl: case ShiftOp.Sal:
+        lines.push(`r = a << ${n}; lo[${A}] = r; hi[${A}] = 0;`);
+        result(`(a >>> ${32 - n}) & 1`, `(r >>> 31) ^ ((a >>> ${32 - n}) & 1)`); break;
+      case ShiftOp.Shr:
+        lines.push(`r = a >>> ${n}; lo[${A}] = r; hi[${A}] = 0;`);
+        result(`(a >>> ${n - 1}) & 1`, `a >>> 31`); break;
+      case ShiftOp.Sar:
+        lines.push(`r = a >> ${n}; lo[${A}] = r; hi[${A}] = 0;`);
+        result(`(a >> ${n - 1}) & 1`, '0'); break;
+      case ShiftOp.Rol:
+        lines.push(`r = (a << ${n}) | (a >>> ${32 - n}); lo[${A}] = r; hi[${A}] = 0;`);
+        if (st.flagsLive) lines.push('rot(c, r & 1, ((r >>> 31) ^ r) & 1);'); break;
+      case ShiftOp.Ror:
+        lines.push(`r = (a >>> ${n}) | (a << ${32 - n}); lo[${A}] = r; hi[${A}] = 0;`);
+        if (st.flagsLive) lines.push('rot(c, r >>> 31, ((r >>> 31) ^ (r >>> 30)) & 1);'); break;
+      default: return null;
+    }
+  } else {
+    lines.push(`a = lo[${A}]; ah = hi[${A}];`);
+    const bit = (k: number) => (k < 32 ? `((a >>> ${k}) & 1)` : `((ah >>> ${k - 32}) & 1)`);
+    switch (i.op) {
+      case ShiftOp.Shl: case ShiftOp.Sal:
+        lines.push(n < 32 ? `rh = (ah << ${n}) | (a >>> ${32 - n}); r = a << ${n};` : `rh = a << ${n - 32}; r = 0;`);
+        lines.push(`lo[${A}] = r; hi[${A}] = rh;`);
+        result(bit(64 - n), `(rh >>> 31) ^ ${bit(64 - n)}`); break;
+      case ShiftOp.Shr:
+        lines.push(n < 32 ? `r = (a >>> ${n}) | (ah << ${32 - n}); rh = ah >>> ${n};` : `r = ah >>> ${n - 32}; rh = 0;`);
+        lines.push(`lo[${A}] = r; hi[${A}] = rh;`);
+        result(bit(n - 1), 'ah >>> 31'); break;
+      case ShiftOp.Sar:
+        lines.push(n < 32 ? `r = (a >>> ${n}) | (ah << ${32 - n}); rh = ah >> ${n};` : `r = ah >> ${n - 32}; rh = ah >> 31;`);
+        lines.push(`lo[${A}] = r; hi[${A}] = rh;`);
+        result(bit(n - 1), '0'); break;
+      default: return null;
+    }
+  }
+  st.flags = null;
+  return { code: lines.join(' '), mayFault: false, writesMemory: false };
 }
 
 /** Emit one instruction inline, or return null to call its handler. */
@@ -202,6 +259,7 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     if (ea === null) return null;
     return { code: `${ea} lo[${i.a}] = el; hi[${i.a}] = ${i.size === 64 ? 'eh' : '0'};`, mayFault: false, writesMemory: false };
   }
+  if (h === shiftHandler) return shiftConst(i, st);
   if (h === jmpRel) return { code: `c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`, mayFault: false, writesMemory: false };
   if (h === jcc) {
     const known = st.flags ? knownCondition(st.flags, i.op) : null;

@@ -1,8 +1,11 @@
 // The subcommand table. Each command lives in its own file and exports a Command.
+import { inspect } from './inspect.ts';
+import { multiboot } from './multiboot.ts';
+
 export interface Command {
   name: string;
   summary: string;
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [];
+export const commands: Command[] = [inspect, multiboot];

@@ -1,0 +1,34 @@
+// One entry point for every payload format. Which decoder does the work:
+//   gzip  pako (npm)                 bzip2 seek-bzip (npm)
+//   lzma  @napi-rs/lzma (npm)        zstd  fzstd (npm)
+//   xz    our container + BCJ, LZMA2 by @napi-rs/lzma
+//   lz4   our legacy framing, blocks by lz4js (npm)
+//   lzo   ours (lzop container + LZO1X)
+import { inflate } from 'pako';
+import Bunzip from 'seek-bzip';
+import { lzma } from '@napi-rs/lzma';
+import { decompress as unzstd } from 'fzstd';
+import type { Compression } from '../compression.ts';
+import { unxz } from './xz.ts';
+import { unlz4Legacy } from './lz4legacy.ts';
+import { unlzop } from './lzo.ts';
+
+/** Decompresses one complete stream of `format` (no trailing size word). */
+export function decompress(format: Compression, data: Uint8Array): Uint8Array {
+  switch (format) {
+    case 'gzip':
+      return inflate(data);
+    case 'bzip2':
+      return new Uint8Array(Bunzip.decode(data));
+    case 'lzma':
+      return new Uint8Array(lzma.decompressSync(data));
+    case 'xz':
+      return unxz(data);
+    case 'lzo':
+      return unlzop(data);
+    case 'lz4':
+      return unlz4Legacy(data);
+    case 'zstd':
+      return unzstd(data);
+  }
+}

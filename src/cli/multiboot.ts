@@ -1,0 +1,48 @@
+// `bootpath multiboot <elf> [--max-instructions N]`: run a multiboot kernel
+// on the minimal machine the way `qemu-system-x86_64 -kernel` would. Serial
+// output goes to stdout; the exit status is what the guest wrote to the
+// isa-debug-exit port (QEMU's (value << 1) | 1, truncated to 8 bits); a
+// triple fault, a hang or an exhausted budget is reported with a state dump.
+import { readFile } from 'node:fs/promises';
+import type { Command } from './commands.ts';
+import { UsageError, InputError } from './errors.ts';
+import { Machine, describeOutcome } from '../machine/machine.ts';
+import { loadMultibootImage, enterMultiboot, MultibootError } from '../boot/multiboot.ts';
+
+function parse(args: string[]): { file: string; max: number; ram: number } {
+  let file: string | undefined;
+  let max = 1e9, ram = 128;
+  for (let k = 0; k < args.length; k++) {
+    const a = args[k]!;
+    if (a === '--max-instructions' || a === '--ram-mib') {
+      const v = Number(args[++k]);
+      if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${a} needs a positive integer`);
+      if (a === '--ram-mib') ram = v; else max = v;
+    } else if (a.startsWith('-')) throw new UsageError(`unknown option ${a}`);
+    else if (file === undefined) file = a;
+    else throw new UsageError('one kernel file expected');
+  }
+  if (file === undefined) throw new UsageError('usage: bootpath multiboot <elf> [--max-instructions N] [--ram-mib N]');
+  return { file, max, ram };
+}
+
+export const multiboot: Command = {
+  name: 'multiboot',
+  summary: 'run a multiboot kernel (like qemu -kernel): serial to stdout, exit port as exit code',
+  async run(args) {
+    const { file, max, ram } = parse(args);
+    let bytes: Uint8Array;
+    try { bytes = new Uint8Array(await readFile(file)); } catch (e) { throw new InputError(`cannot read ${file}: ${(e as Error).message}`); }
+    const m = new Machine({ ramSize: ram * 1024 * 1024, serial: (b) => process.stdout.write(Uint8Array.of(b)) });
+    try {
+      enterMultiboot(m.cpu, m.ram, loadMultibootImage(m.ram, bytes));
+    } catch (e) {
+      if (e instanceof MultibootError || e instanceof RangeError) throw new InputError(`${file}: ${e.message}`);
+      throw e;
+    }
+    const o = m.run(max);
+    if (o.kind === 'exit') return o.status & 0xff;
+    process.stderr.write(`bootpath multiboot: ${describeOutcome(o)}`);
+    return o.kind === 'triple-fault' || o.kind === 'fault' ? 1 : o.kind === 'halt' ? 3 : 4;
+  },
+};
