@@ -423,6 +423,17 @@ export class Cpu {
 
   physReadByte(phys: number): number { return this.physRead(phys, 1); }
 
+  /**
+   * Tell the core that something other than the CPU (a device, the loader,
+   * a hypervisor model) wrote guest-physical memory, so decoded code from
+   * those frames is dropped.
+   */
+  notifyPhysicalWrite(addr: number, len: number): void {
+    for (let f = Math.floor(addr / 4096); f * 4096 < addr + len; f++) {
+      if (this.blocks.isCodeFrame(f)) this.blocks.invalidateFrame(f);
+    }
+  }
+
   /** Set an execution breakpoint at a linear address (halves); see `breakpoints`. */
   addBreakpoint(lo: number, hi: number, callback: (c: Cpu) => boolean = () => true): void {
     this.breakpoints.set(linearKey(lo, hi), callback);

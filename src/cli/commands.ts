@@ -1,6 +1,7 @@
 // The subcommand table. Each command lives in its own file and exports a Command.
 import { inspect } from './inspect.ts';
 import { multiboot } from './multiboot.ts';
+import { boot } from './boot.ts';
 
 export interface Command {
   name: string;
@@ -8,4 +9,4 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [inspect, multiboot];
+export const commands: Command[] = [boot, inspect, multiboot];

@@ -1,0 +1,49 @@
+// Guest RAM whose slow-path writes are attributed: frames marked for
+// tracking take the CPU's slow path, and every write there (CPU, loader,
+// device, hypervisor) leaves a record of who wrote each byte.
+import { FRAME_WRITE_SLOW } from '../../emulator/index.ts';
+import { GuestRam } from './ram.ts';
+import { WriteProvenance, type WriteRecord } from './provenance.ts';
+
+export class TrackedRam extends GuestRam {
+  readonly provenance = new WriteProvenance();
+  /** Who is writing now, for writes arriving through writeSlow (the CPU). Set by the machine. */
+  currentCpuWriter: () => WriteRecord = () => ({ kind: 'cpu', icount: 0 });
+  /** Called after any write to a tracked frame (for watchers, e.g. the Xen shim's "guest wrote into a stale frame"). */
+  onTrackedWrite: ((addr: number, len: number, id: number) => void) | null = null;
+  /** Called for writes that did not come from the CPU (the machine invalidates decoded code there). */
+  onExternalWrite: ((addr: number, len: number) => void) | null = null;
+  private cpuRecordKey = -1;
+  private cpuRecordId = 0;
+
+  /** Track a frame: its writes leave the fast path and are attributed from now on. */
+  track(frame: number): void {
+    this.provenance.track(frame);
+    this.frameFlags[frame] = this.frameFlags[frame]! | FRAME_WRITE_SLOW;
+  }
+
+  override writeSlow(addr: number, size: number, value: number): void {
+    super.writeSlow(addr, size, value);
+    const frame = Math.floor(addr / 4096);
+    if (!this.provenance.isTracked(frame)) return;
+    const r = this.currentCpuWriter();
+    // One record per writing instruction: bytes written by the same instruction share it.
+    const key = r.icount;
+    if (key !== this.cpuRecordKey || this.provenance.recordAt(this.cpuRecordId).rip !== r.rip) {
+      this.cpuRecordId = this.provenance.record(r);
+      this.cpuRecordKey = key;
+    }
+    this.provenance.note(addr, size, this.cpuRecordId);
+    this.onTrackedWrite?.(addr, size, this.cpuRecordId);
+  }
+
+  /** A write by someone other than the CPU (loader, device, hypervisor), attributed to `who`. */
+  writeBy(addr: number, bytes: Uint8Array, who: WriteRecord): void {
+    this.load(addr, bytes);
+    this.onExternalWrite?.(addr, bytes.length);
+    const id = this.provenance.record(who);
+    this.provenance.note(addr, bytes.length, id);
+    this.cpuRecordKey = -1;
+    this.onTrackedWrite?.(addr, bytes.length, id);
+  }
+}
