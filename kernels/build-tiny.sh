@@ -67,7 +67,8 @@ fi
 
 build=$cache/build
 mkdir -p "$build"
-kmake() { make -C "$src" O="$build" -j"$jobs" "$@"; }
+# lzop stamps stdin data with the current time; the wrapper fixes the mtime.
+kmake() { make -C "$src" O="$build" -j"$jobs" KLZOP="node $here/lzop-fixed-time.mjs" "$@"; }
 
 # The base configuration: tinyconfig + fragment, gzip.
 kmake -s tinyconfig
