@@ -88,7 +88,7 @@ export class Cpu {
   // Execution bookkeeping.
   /** Instructions retired: the virtual clock. */
   icount = 0;
-  /** The instruction being executed (for fault RIP and write attribution). */
+  /** The instruction being executed (for fault RIP and write attribution); null between blocks. */
   cur: Insn | null = null;
   /** Set by handlers that change how following code must be decoded or run; ends the current block. */
   blockExit = false;
@@ -422,6 +422,21 @@ export class Cpu {
   }
 
   physReadByte(phys: number): number { return this.physRead(phys, 1); }
+
+  /** Translate a linear address for a data read (for debuggers and analysis; may set accessed bits, faults throw). */
+  translateData(lo: number, hi: number): number {
+    return translate(this, lo, hi, Access.Read);
+  }
+
+  /**
+   * Instructions retired before the one executing now. `icount` advances a
+   * block at a time; during a block this adds the current instruction's
+   * position, so RDTSC and write records see the exact virtual time.
+   */
+  preciseIcount(): number {
+    const i = this.cur;
+    return i === null ? this.icount : this.icount + i.pos;
+  }
 
   /**
    * Tell the core that something other than the CPU (a device, the loader,

@@ -217,11 +217,12 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
       if (bits !== 64) { i.nextHi = 0; i.ripHi = 0; if (bits === 16) { i.nextLo &= 0xffff; } }
       if (scratch.code === Code.INVALID && d.lastError === DecoderError.NoMoreBytes) {
         // Ran out of bytes: the instruction continues on a page we could not fetch.
-        if (nextFault) { i.exec = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; insns.push(i); }
+        if (nextFault) { i.exec = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; i.pos = insns.length; insns.push(i); }
         break;
       }
       const bytes = buf.slice(pos, pos + Math.max(len, 1));
       convert(scratch, i, bytes, bits);
+      i.pos = insns.length;
       insns.push(i);
       pos += Math.max(len, 1);
       if (pos > take) usedNext = true;

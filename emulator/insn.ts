@@ -31,6 +31,8 @@ export class Insn {
    * skips computing flags nobody reads before they are overwritten.
    */
   flagsRead = 63; flagsWrite = 0;
+  /** Position in its block (blocks always run from their first instruction). */
+  pos = 0;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

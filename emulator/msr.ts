@@ -26,7 +26,7 @@ function canonical(v: bigint): boolean { const top = v >> 47n; return top === 0n
 
 /** The time-stamp counter: instructions retired × ticks per instruction + the offset a TSC write set. */
 export function readTsc(c: Cpu): bigint {
-  const now = BigInt(c.icount) * BigInt(c.tscPerInstruction);
+  const now = BigInt(c.preciseIcount()) * BigInt(c.tscPerInstruction);
   return BigInt.asUintN(64, now + (c.msr.get(MSR_TSC) ?? 0n));
 }
 
@@ -51,7 +51,7 @@ export function writeMsr(c: Cpu, index: number, v: bigint): void {
   const lo = Number(v & 0xffffffffn) | 0, hi = Number(v >> 32n) | 0;
   const name = `0x${(index >>> 0).toString(16)}`;
   switch (index) {
-    case MSR_TSC: c.msr.set(MSR_TSC, v - BigInt(c.icount) * BigInt(c.tscPerInstruction)); return;
+    case MSR_TSC: c.msr.set(MSR_TSC, v - BigInt(c.preciseIcount()) * BigInt(c.tscPerInstruction)); return;
     case MSR_EFER: writeEfer(c, lo, hi); return;
     case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE:
       if (!canonical(v)) throw gp(0, `non-canonical base written to MSR ${name}`);

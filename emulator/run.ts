@@ -65,7 +65,7 @@ export function run(c: Cpu, budget: number): Stop {
       if (n === insns.length) {
         let f = b.compiled;
         if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
-        if (f !== null) { k = f(c); c.icount += k; continue; }
+        if (f !== null) { k = f(c); c.icount += k; c.cur = null; continue; }
       }
       for (; k < n; k++) {
         const i = insns[k]!;
@@ -75,6 +75,7 @@ export function run(c: Cpu, budget: number): Stop {
         if (c.blockExit) { k++; break; }
       }
       c.icount += k;
+      c.cur = null;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       const i = c.cur!;

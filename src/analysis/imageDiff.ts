@@ -42,6 +42,8 @@ export interface ImageDiffInput {
   mergeGap?: number;
   /** Keep at most this many ranges in detail (the counts stay exact). */
   maxRanges?: number;
+  /** Symbols to name ranges with (default: the ELF's own, empty for a stripped payload). */
+  symbols?: SymbolTable;
 }
 
 /** The most common (RAM - vmlinux) difference over the 64-bit relocation sites. */
@@ -72,7 +74,7 @@ export function diffImage(input: ImageDiffInput): ImageDiff {
   const virtDelta = input.virtDelta ?? inferDelta(input, sites);
   const placed = placeSegments(input.vmlinux);
   applyRelocations(placed, sites, virtDelta);
-  const symbols = new SymbolTable(input.vmlinux.symbols);
+  const symbols = input.symbols ?? new SymbolTable(input.vmlinux.symbols);
   const gap = input.mergeGap ?? 16;
   const maxRanges = input.maxRanges ?? 1000;
   const ranges: DiffRange[] = [];

@@ -17,6 +17,7 @@ import { diffImage, type ImageDiff } from '../analysis/imageDiff.ts';
 import { loadPhysicalAddr } from '../analysis/expectedImage.ts';
 import type { RelocTable } from './relocs.ts';
 import { HangDetector } from '../analysis/hang.ts';
+import { restoreSnapshot, type MachineSnapshot } from '../machine/snapshot.ts';
 
 export type Phase = 'purgatory' | 'decompressor' | 'kernel';
 export type Outcome = 'reached' | 'crashed' | 'hung' | 'budget';
@@ -46,6 +47,35 @@ export interface BootOptions {
   patch?: (m: BootMachine, plan: LoadPlan) => void;
   /** Set up before the run (the Xen shim attaches here). */
   prepare?: (m: BootMachine, plan: LoadPlan, ctx: BootContext) => void;
+  /** Called on the new machine before anything is loaded (the Xen shim installs here: kexec's copy went through Xen's mapping). */
+  beforeLoad?: (m: BootMachine, plan: LoadPlan) => void;
+  /** The parsed kernel and load plan from prepareKexec (sweeps reuse them; `kernel`, `entry`, … are then ignored). */
+  prepared?: PreparedKexec;
+  /** Load by restoring this snapshot (src/machine/snapshot.ts, taken after loading) instead of writing the plan's segments. */
+  snapshot?: MachineSnapshot;
+}
+
+/** What bootKexec works out before it builds a machine: the bzImage parsed, its payload, symbols and kexec's load plan. */
+export interface PreparedKexec {
+  kernelName: string;
+  payload: ReturnType<typeof decompressPayload>;
+  elf: Vmlinux;
+  symbols: KernelSymbols;
+  plan: LoadPlan;
+}
+
+export function prepareKexec(opts: BootOptions): PreparedKexec {
+  const kernelName = opts.kernelName ?? (typeof opts.kernel === 'string' ? opts.kernel : 'kernel');
+  const bytes = kernelBytes(opts.kernel);
+  const bz = parseBzImage(bytes, kernelName);
+  const payload = decompressPayload(bz);
+  const elf: Vmlinux = readVmlinux(payload.elf, `${kernelName} (payload)`);
+  const symbols = kernelSymbols({ vmlinux: opts.vmlinux, systemMap: opts.systemMap, kernelPath: typeof opts.kernel === 'string' ? opts.kernel : undefined, elf: payload.elf });
+  const plan = planKexecLoad({
+    kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
+    ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
+  });
+  return { kernelName, payload, elf, symbols, plan };
 }
 
 export interface Progress { instructions: number; phase: Phase; rip: bigint }
@@ -123,26 +153,13 @@ function kernelBytes(k: string | Uint8Array): Uint8Array {
 }
 
 export function bootKexec(opts: BootOptions): BootResult {
-  const kernelName = opts.kernelName ?? (typeof opts.kernel === 'string' ? opts.kernel : 'kernel');
-  const bytes = kernelBytes(opts.kernel);
-  const bz = parseBzImage(bytes, kernelName);
-  const payload = decompressPayload(bz);
-  const elf: Vmlinux = readVmlinux(payload.elf, `${kernelName} (payload)`);
-  const symbols = kernelSymbols({ vmlinux: opts.vmlinux, systemMap: opts.systemMap, kernelPath: typeof opts.kernel === 'string' ? opts.kernel : undefined, elf: payload.elf });
+  const { payload, elf, symbols, plan } = opts.prepared ?? prepareKexec(opts);
   const until = resolveTarget(opts.until ?? 'x86_64_start_kernel', symbols);
-
-  const plan = planKexecLoad({
-    kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
-    ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
-  });
   const mopts: BootMachineOptions = { ramSize: opts.ramSize ?? 1 << 30, seed: opts.seed ?? 0, serial: opts.serial };
   const m = new BootMachine(mopts);
-  for (const s of plan.segments) {
-    m.load(s.mem, s.bytes, `kexec segment: ${s.name}`);
-    if (s.memsz > s.bytes.length) m.load(s.mem + s.bytes.length, new Uint8Array(s.memsz - s.bytes.length), `kexec segment: ${s.name} (zero fill)`);
-  }
-  for (const b of plan.handoff.memory) m.load(b.addr, b.bytes, `hand-off: ${b.what}`);
-  applyHandoff(m.cpu, plan.handoff);
+  opts.beforeLoad?.(m, plan);
+  if (opts.snapshot) restoreSnapshot(m, opts.snapshot);
+  else loadPlan(m, plan);
   opts.patch?.(m, plan);
 
   const ctx: BootContext = { phase: 'purgatory', phaseStart: { purgatory: 0 }, kernelEntry: null };
@@ -168,7 +185,7 @@ export function bootKexec(opts: BootOptions): BootResult {
     const here = m.ram.ram.subarray(phys, phys + 16);
     if (here.length < 16 || !here.every((b, k) => b === signature[k])) return false;
     const outputPhys = phys - startupOffset;
-    imageDiff = diffImage({ vmlinux: elf, relocs: payload.relocs as RelocTable | undefined, outputPhys, readPhys: (a, n) => m.ram.read(a, n) });
+    imageDiff = diffImage({ vmlinux: elf, relocs: payload.relocs as RelocTable | undefined, outputPhys, readPhys: (a, n) => m.ram.read(a, n), symbols: symbols.table });
     const linkBase = elf.segments.reduce((lo, sg) => (sg.vaddr < lo ? sg.vaddr : lo), elf.segments[0]!.vaddr);
     ctx.kernelEntry = { icount: cpu.icount, startup64Phys: phys, outputPhys, virtDelta: imageDiff.virtDelta, linkBase };
     ctx.phase = 'kernel'; ctx.phaseStart.kernel = cpu.icount;
@@ -220,6 +237,16 @@ export function bootKexec(opts: BootOptions): BootResult {
     state: captureState(c), target: outcome === 'reached' ? target : null, kernelEntry: ctx.kernelEntry, imageDiff,
     tripleFault: m.events.tripleFault, hang: hangInfo, plan, symbols, machine: m, context: ctx,
   };
+}
+
+/** Write kexec's segments and the hand-off memory, and load relocate_kernel's exit state. */
+export function loadPlan(m: BootMachine, plan: LoadPlan): void {
+  for (const s of plan.segments) {
+    m.load(s.mem, s.bytes, `kexec segment: ${s.name}`);
+    if (s.memsz > s.bytes.length) m.load(s.mem + s.bytes.length, new Uint8Array(s.memsz - s.bytes.length), `kexec segment: ${s.name} (zero fill)`);
+  }
+  for (const b of plan.handoff.memory) m.load(b.addr, b.bytes, `hand-off: ${b.what}`);
+  applyHandoff(m.cpu, plan.handoff);
 }
 
 type Target = { kind: 'symbol'; name: string; address: bigint } | { kind: 'address'; address: bigint } | { kind: 'entry' };

@@ -67,9 +67,9 @@ export class BootMachine {
   /** The record for a write by the instruction executing now. */
   private cpuWriter(): WriteRecord {
     const c = this.cpu, i = c.cur;
-    if (!i) return { kind: 'cpu', icount: c.icount, rip: c.getRip() };
+    if (!i) return { kind: 'cpu', icount: c.preciseIcount(), rip: c.getRip() };
     const rip = (BigInt(i.ripHi >>> 0) << 32n) | BigInt(i.ripLo >>> 0);
-    return { kind: 'cpu', icount: c.icount, rip: c.codeBits === 64 ? rip : rip + BigInt(c.segBaseLo[1]! >>> 0), bytes: i.bytes };
+    return { kind: 'cpu', icount: c.preciseIcount(), rip: c.codeBits === 64 ? rip : rip + BigInt(c.segBaseLo[1]! >>> 0), bytes: i.bytes };
   }
 
   /** Write bytes as the loader (kexec's segments, the hand-off page tables). */

@@ -1,0 +1,261 @@
+// The cause chain of a crash, found by deterministic re-execution: from the
+// faulting instruction to the register it used, to the instruction that
+// last wrote that register, to the memory that instruction read, to the
+// last write of those bytes (re-running with the frame tracked), and on
+// through copies until a hypervisor write, the loader, or a computed value.
+//
+//   buildCauseChain({ faultIcount, rerun, describe }) → CauseStep[]
+//   crashCauseChain(bootOptions, bootResult) → CauseStep[]   (crashChain.ts: does the re-run plumbing for bootKexec)
+//   formatCauseChain(steps) → text
+//
+// `rerun(stopAt, prepare)` must rebuild the same boot and run it until
+// exactly `stopAt` instructions have retired (prepare runs after loading,
+// before the run: it is where frames get tracked). The machine is
+// deterministic, so every re-run sees the same instructions and writes.
+import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, Code, type Instruction } from 'iced-x86';
+import type { BootMachine } from '../machine/bootMachine.ts';
+import type { WriteRecord } from '../machine/provenance.ts';
+
+export type CauseKind = 'fault' | 'register' | 'memory' | 'write' | 'copy' | 'hypervisor' | 'loader' | 'end';
+
+export interface CauseStep {
+  kind: CauseKind;
+  /** Instructions retired before this step's instruction (its position on the virtual clock). */
+  icount: number;
+  rip?: bigint;
+  where?: string;
+  instruction?: string;
+  /** Guest-physical address of the bytes this step is about. */
+  address?: number;
+  /** The value involved, as hex. */
+  value?: string;
+  text: string;
+}
+
+export type Rerun = (stopAt: number, prepare?: (m: BootMachine) => void) => BootMachine;
+
+export interface CauseChainOptions {
+  /** Instructions retired before the faulting instruction. */
+  faultIcount: number;
+  rerun: Rerun;
+  /** "symbol+0xoff" for an address (RIP) at a given time. */
+  describe: (addr: bigint) => string;
+  /** How far back to single-step when looking for a register's writer. */
+  window?: number;
+  maxSteps?: number;
+}
+
+const GPR = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
+const infoFactory = new InstructionInfoFactory();
+const formatter = new Formatter(FormatterSyntax.Gas);
+const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
+
+/** The 64-bit GPR an iced register belongs to, or -1. */
+function gprOf(r: number): number {
+  if (r >= Register.AL && r <= Register.BL) return r - Register.AL;
+  if (r >= Register.AH && r <= Register.BH) return r - Register.AH;
+  if (r >= Register.SPL && r <= Register.R15L) return 4 + (r - Register.SPL);
+  if (r >= Register.AX && r <= Register.R15W) return r - Register.AX;
+  if (r >= Register.EAX && r <= Register.R15D) return r - Register.EAX;
+  if (r >= Register.RAX && r <= Register.R15) return r - Register.RAX;
+  return -1;
+}
+
+interface Decoded { ins: Instruction; text: string; bytes: Uint8Array }
+
+/** Decode the instruction at the machine's RIP (read through its page tables). */
+function decodeAtRip(m: BootMachine): Decoded {
+  const c = m.cpu;
+  const rip = c.getRip();
+  const csBase = c.codeBits === 64 ? 0n : BigInt(c.segBaseLo[1]! >>> 0);
+  const buf = new Uint8Array(15);
+  let n = 0;
+  for (; n < 15; n++) {
+    const lin = BigInt.asUintN(64, rip + BigInt(n) + csBase);
+    try { buf[n] = c.physReadByte(c.translateExec(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0)); } catch { break; }
+  }
+  const d = new Decoder(c.codeBits, buf.subarray(0, n), DecoderOptions.None);
+  d.ip = rip;
+  const ins = d.decode();
+  d.free();
+  return { ins, text: ins.code === Code.INVALID ? '(bad)' : formatter.format(ins), bytes: buf.slice(0, ins.length) };
+}
+
+interface Access { reg: number; mode: number }
+function registerAccesses(ins: Instruction): Access[] {
+  const info = infoFactory.info(ins);
+  const out = info.usedRegisters().map((u: { register: number; access: number }) => ({ reg: gprOf(u.register), mode: u.access })).filter((a: Access) => a.reg >= 0);
+  info.free();
+  return out;
+}
+const writes = (mode: number) => mode === OpAccess.Write || mode === OpAccess.ReadWrite || mode === OpAccess.CondWrite || mode === OpAccess.ReadCondWrite;
+const reads = (mode: number) => mode === OpAccess.Read || mode === OpAccess.ReadWrite || mode === OpAccess.CondRead || mode === OpAccess.ReadCondWrite;
+
+/** Memory operands an instruction reads, as linear addresses computed from the machine's current registers. */
+function memoryReads(m: BootMachine, ins: Instruction): { lin: bigint; size: number }[] {
+  const info = infoFactory.info(ins);
+  const c = m.cpu;
+  const out: { lin: bigint; size: number }[] = [];
+  for (const u of info.usedMemory() as { access: number; base: number; index: number; scale: number; displacement: bigint; segment: number; memorySize: number }[]) {
+    if (!reads(u.access)) continue;
+    let a = u.displacement;
+    const b = gprOf(u.base), x = gprOf(u.index);
+    if (b >= 0) a += c.getReg(b);
+    if (x >= 0) a += c.getReg(x) * BigInt(u.scale);
+    if (u.segment === Register.FS || u.segment === Register.GS || c.codeBits !== 64) {
+      const s = u.segment - Register.ES;
+      if (s >= 0 && s < 6) a += (BigInt(c.segBaseHi[s]! >>> 0) << 32n) | BigInt(c.segBaseLo[s]! >>> 0);
+    }
+    out.push({ lin: BigInt.asUintN(c.codeBits === 64 ? 64 : 32, a), size: Math.max(1, Math.min(8, memorySizeBytes(ins))) });
+  }
+  info.free();
+  return out;
+}
+
+function memorySizeBytes(ins: Instruction): number {
+  const t = formatter.format(ins);
+  if (/q\b|%r[a-z0-9]+/.test(t)) return 8;
+  return 4;
+}
+
+function physOf(m: BootMachine, lin: bigint): number | null {
+  try { return m.cpu.translateData(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0); } catch { return null; }
+}
+
+interface TraceEntry { icount: number; rip: bigint; lo: Int32Array; hi: Int32Array; ins: Decoded }
+
+/** Single-step from `from` up to (not including) `to`, recording each instruction and the registers before it. */
+function trace(rerun: Rerun, from: number, to: number): { m: BootMachine; entries: TraceEntry[] } {
+  const m = rerun(Math.max(0, from));
+  const entries: TraceEntry[] = [];
+  while (m.cpu.icount < to) {
+    const e: TraceEntry = { icount: m.cpu.icount, rip: m.cpu.getRip(), lo: m.cpu.lo.slice(), hi: m.cpu.hi.slice(), ins: decodeAtRip(m) };
+    entries.push(e);
+    const before = m.cpu.icount;
+    m.run(1);
+    if (m.cpu.icount === before) break; // faulted or stopped: nothing more to trace
+  }
+  return { m, entries };
+}
+
+function regValue(e: TraceEntry, r: number): bigint {
+  return (BigInt(e.hi[r]! >>> 0) << 32n) | BigInt(e.lo[r]! >>> 0);
+}
+
+export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
+  const window = opts.window ?? 20_000;
+  const maxSteps = opts.maxSteps ?? 12;
+  const steps: CauseStep[] = [];
+  const step = (s: CauseStep) => { steps.push(s); return steps.length < maxSteps; };
+
+  // 1. The faulting instruction and the register it used.
+  const mf = opts.rerun(opts.faultIcount);
+  const f = decodeAtRip(mf);
+  const fRip = mf.cpu.getRip();
+  const regsRead = registerAccesses(f.ins).filter((a) => reads(a.mode) && a.reg !== 4);
+  const memRead = memoryReads(mf, f.ins);
+  const regText = regsRead.map((a) => `${GPR[a.reg]} = ${hex(mf.cpu.getReg(a.reg))}`).join(', ');
+  step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip), instruction: f.text,
+    text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip)}${regText ? ` with ${regText}` : ''}` });
+  f.ins.free();
+
+  let follow: { kind: 'reg'; reg: number; at: number } | { kind: 'mem'; phys: number; size: number; at: number } | null =
+    regsRead.length ? { kind: 'reg', reg: regsRead[0]!.reg, at: opts.faultIcount }
+      : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
+
+  while (follow && steps.length < maxSteps) {
+    if (follow.kind === 'reg') {
+      const { reg, at } = follow;
+      const { m, entries } = trace(opts.rerun, at - window, at);
+      let writer: TraceEntry | undefined;
+      for (let k = entries.length - 1; k >= 0; k--) {
+        if (registerAccesses(entries[k]!.ins.ins).some((a) => a.reg === reg && writes(a.mode))) { writer = entries[k]; break; }
+      }
+      void m;
+      if (!writer) {
+        step({ kind: 'end', icount: at - window, text: `${GPR[reg]} was last written more than ${window} instructions before — the chain stops here` });
+        break;
+      }
+      const after = entries[entries.indexOf(writer) + 1];
+      const value = after ? regValue(after, reg) : undefined;
+      // Re-run to just before the writer to compute its memory operands with its own registers.
+      const mw = opts.rerun(writer.icount);
+      const mems = memoryReads(mw, writer.ins.ins);
+      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip), instruction: writer.ins.text,
+        value: value !== undefined ? hex(value) : undefined,
+        text: `${GPR[reg]}${value !== undefined ? ` = ${hex(value)}` : ''} was written by \`${writer.ins.text}\` at ${opts.describe(writer.rip)}` })) break;
+      if (mems.length) { follow = memFollow(mw, mems[0]!, writer.icount); continue; }
+      const other = registerAccesses(writer.ins.ins).find((a) => reads(a.mode) && a.reg !== reg && a.reg !== 4);
+      if (other) { follow = { kind: 'reg', reg: other.reg, at: writer.icount }; continue; }
+      step({ kind: 'end', icount: writer.icount, text: `the value was computed by \`${writer.ins.text}\` from registers only` });
+      break;
+    }
+    // Memory: who last wrote these bytes before `at`? Re-run with the frame tracked.
+    const { phys, size, at } = follow;
+    const m = opts.rerun(at, (mm) => mm.trackRange(phys, size));
+    const bytes = m.ram.read(phys, size);
+    const value = Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join(' ');
+    let rec: WriteRecord | undefined;
+    for (let k = 0; k < size; k++) {
+      const r = m.ram.provenance.whoWrote(phys + k);
+      if (r && (!rec || r.icount > rec.icount || (r.kind === 'hypervisor' && rec.kind !== 'hypervisor' && r.icount >= rec.icount))) rec = r;
+    }
+    if (!step({ kind: 'memory', icount: at, address: phys, value, text: `it read ${size} bytes at phys ${hex(phys)}: ${value}` })) break;
+    if (!rec) { step({ kind: 'end', icount: at, address: phys, text: 'those bytes were not written since the kexec load: they are as loaded' }); break; }
+    if (rec.kind === 'hypervisor' || rec.kind === 'device') {
+      step({ kind: 'hypervisor', icount: rec.icount, address: phys, text: `those bytes were last written by the hypervisor: ${rec.what ?? 'a Xen write'} at instruction ${rec.icount}` });
+      break;
+    }
+    if (rec.kind === 'loader') { step({ kind: 'loader', icount: rec.icount, address: phys, text: `those bytes were written by the loader (${rec.what ?? 'kexec'})` }); break; }
+    // A CPU write: find where its value came from.
+    const mw = opts.rerun(rec.icount);
+    const w = decodeAtRip(mw);
+    const wRip = mw.cpu.getRip();
+    if (!step({ kind: 'write', icount: rec.icount, rip: wRip, where: opts.describe(wRip), instruction: w.text, address: phys,
+      text: `those bytes were last written by \`${w.text}\` at ${opts.describe(wRip)}, instruction ${rec.icount}` })) break;
+    if (/^(rep )?movs/.test(w.text)) {
+      // A string copy: the byte at phys came from the same offset in the source.
+      const c = mw.cpu;
+      const rdiPhys = physOf(mw, c.getReg(7));
+      const srcLin = c.getReg(6) + BigInt(phys - (rdiPhys ?? phys));
+      const src = physOf(mw, srcLin);
+      if (src === null || rdiPhys === null) { step({ kind: 'end', icount: rec.icount, text: 'the copy\'s source is not mapped' }); break; }
+      step({ kind: 'copy', icount: rec.icount, address: src, text: `it copied them from phys ${hex(src)}` });
+      follow = { kind: 'mem', phys: src, size, at: rec.icount };
+      w.ins.free();
+      continue;
+    }
+    // A read-modify-write (add %rax,(%rdx)): the old bytes are the interesting input.
+    const rmw = memoryReads(mw, w.ins).map((r) => ({ r, p: physOf(mw, r.lin) })).find((x) => x.p !== null && x.p <= phys && phys < x.p + x.r.size);
+    if (rmw) {
+      step({ kind: 'copy', icount: rec.icount, address: rmw.p!, text: `it updated them in place (read-modify-write): the old value at phys ${hex(rmw.p!)} was its input` });
+      follow = { kind: 'mem', phys: rmw.p!, size, at: rec.icount };
+      w.ins.free();
+      continue;
+    }
+    const src = registerAccesses(w.ins).find((a) => reads(a.mode) && a.reg !== 4 && !memoryOperandRegister(w.ins, a.reg));
+    w.ins.free();
+    if (src) { follow = { kind: 'reg', reg: src.reg, at: rec.icount }; continue; }
+    step({ kind: 'end', icount: rec.icount, text: 'the stored value does not come from a register or a copy' });
+    break;
+  }
+  return steps;
+}
+
+/** True when `reg` is used to address memory in `ins` (base or index) — then it is not the stored data. */
+function memoryOperandRegister(ins: Instruction, reg: number): boolean {
+  const info = infoFactory.info(ins);
+  const used = (info.usedMemory() as { base: number; index: number }[]).some((u) => gprOf(u.base) === reg || gprOf(u.index) === reg);
+  info.free();
+  return used;
+}
+
+function memFollow(m: BootMachine, r: { lin: bigint; size: number }, at: number): { kind: 'mem'; phys: number; size: number; at: number } | null {
+  const p = physOf(m, r.lin);
+  return p === null ? null : { kind: 'mem', phys: p, size: r.size, at };
+}
+
+/** The chain as text, one step a line. */
+export function formatCauseChain(steps: CauseStep[]): string {
+  return steps.map((s, k) => `${String(k + 1).padStart(2)}. [${s.icount}] ${s.text}`).join('\n');
+}
