@@ -16,6 +16,9 @@ import { EventScheduler } from './clock.ts';
 import { xenHvmCpuid } from './xenCpuid.ts';
 import type { WriteRecord } from './provenance.ts';
 
+/** A Xen HVM guest's RAM stops below the MMIO hole at 0xF0000000 and continues at 4 GiB (libxc's HVM_BELOW_4G_RAM_END; the loader's e820 agrees). */
+export const XEN_HVM_LOW_RAM_END = 0xf0000000;
+
 export interface BootMachineOptions {
   /** RAM size in bytes (default 1 GiB). */
   ramSize?: number;
@@ -43,7 +46,7 @@ export class BootMachine {
   private readonly serialBytes: number[] = [];
 
   constructor(opts: BootMachineOptions = {}) {
-    this.ram = new TrackedRam(opts.ramSize ?? 1 << 30);
+    this.ram = new TrackedRam(opts.ramSize ?? 1 << 30, XEN_HVM_LOW_RAM_END);
     this.uart = new Uart16550(0x3f8, (b) => { this.serialBytes.push(b); opts.serial?.(b); });
     this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? xenHvmCpuid(), random: new SeededRandom(opts.seed ?? 0) });
     const clock = { now: () => this.cpu.icount };

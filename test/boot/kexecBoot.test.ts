@@ -41,6 +41,20 @@ describe('determinism', () => {
   }, TIMEOUT);
 });
 
+describe('RAM sizes', () => {
+  it('boots with 6 GiB of RAM, the part above the MMIO hole mapped at 4 GiB', () => {
+    const r = bootKexec({ kernel: kernel('gzip'), entry: 32, ramSize: 6 * 2 ** 30 });
+    expect(r.outcome).toBe('reached');
+    expect(r.imageDiff!.bytesDiffering).toBe(0);
+    expect(r.machine.ram.high!.length).toBe(6 * 2 ** 30 - 0xf0000000);
+    const e820 = r.plan.memoryRanges.filter((m) => m.type === 1);
+    expect(e820.some((m) => m.start === 0x100000000)).toBe(true);
+    // RAM above 4 GiB reads back what is written through the core's slow path.
+    r.machine.ram.writeSlow(0x100000000 + 0x1234, 4, 0xdeadbeef);
+    expect(r.machine.ram.readSlow(0x100000000 + 0x1234, 4)).toBe(0xdeadbeef);
+  }, TIMEOUT);
+});
+
 describe('purgatory\'s checksum', () => {
   it('spins in purgatory when a loaded byte was corrupted, and that is reported as a hang there', () => {
     const r = bootKexec({
