@@ -4,6 +4,8 @@
 // the exact form under test: accumulator vs ModRM immediates, 00 vs 02
 // direction bits for register pairs, disp8 vs disp32, SIB with no base.
 
+import { CODE_ENTRY } from './layout.ts';
+
 /** A memory operand.  base/index are GPR numbers 0..15 (null = absent). */
 export interface Mem {
   base: number | null;
@@ -12,6 +14,8 @@ export interface Mem {
   disp: number;           // signed, fits in 32 bits
   dispSize: 0 | 8 | 32;   // 0 only when base is present and base&7 != 5
   addr32: boolean;        // 0x67 address-size prefix
+  /** RIP-relative (EIP-relative with addr32): the operand is at `target`; disp is computed from where the instruction ends. */
+  rip?: { target: number };
 }
 
 /** r/m operand: a register (GPR or XMM number 0..15) or memory. */
@@ -42,6 +46,7 @@ export function encode(s: EncodeSpec): Uint8Array {
   if (reg >= 8) rex |= 4;
   const body: number[] = [];
   let addr32 = false;
+  let ripFix: { at: number; target: number } | null = null;
   if (s.rm) {
     if ('reg' in s.rm) {
       if (s.rm.reg >= 8) rex |= 1;
@@ -55,7 +60,12 @@ export function encode(s: EncodeSpec): Uint8Array {
       }
       if (m.base !== null && m.base >= 8) rex |= 1;
       const ss = { 1: 0, 2: 1, 4: 2, 8: 3 }[m.scale];
-      if (m.base === null) {
+      if (m.rip) {
+        // mod=00 rm=101: [rip+disp32]; the displacement is patched once the length is known.
+        body.push(0x05 | ((reg & 7) << 3));
+        ripFix = { at: body.length, target: m.rip.target };
+        pushLE(body, 0, 4);
+      } else if (m.base === null) {
         // SIB with no base: mod=00, base=101, disp32.
         body.push(0x04 | ((reg & 7) << 3));
         body.push((ss << 6) | (((m.index ?? 4) & 7) << 3) | 5);
@@ -85,9 +95,15 @@ export function encode(s: EncodeSpec): Uint8Array {
     if (s.noRex) throw new Error('REX needed with AH..BH');
     out.push(0x40 | rex);
   }
+  const bodyAt = out.length + opcode.length;
   out.push(...opcode, ...body);
   if (s.imm) pushLE(out, s.imm.value, s.imm.size);
   if (s.imm2) pushLE(out, s.imm2.value, s.imm2.size);
+  if (ripFix) {
+    const disp: number[] = [];
+    pushLE(disp, ripFix.target - (CODE_ENTRY + out.length), 4);
+    out.splice(bodyAt + ripFix.at, 4, ...disp);
+  }
   if (out.length > 15) throw new Error('instruction longer than 15 bytes');
   return Uint8Array.from(out);
 }

@@ -160,13 +160,14 @@ export class Gen {
   memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean } = {}): Mem {
     const r = this.rng;
     const addr32 = r.bool(0.15);
-    const mode = r.int(6);
+    const mode = r.int(7);
     const width = addr32 ? 32 : 64;
     const wrap = (v: bigint) => BigInt.asUintN(width, v);
     const upper = (v: bigint) => addr32 ? (r.u64() & ~maskOf(32)) | v : v;
     const dispOf = (size: 8 | 32) => size === 8 ? r.range(-128, 127) : r.bool(0.5) ? r.range(-0x1000, 0x1000) : (r.u32() | 0);
     const A = BigInt(addr);
     if (mode === 0) return { base: null, index: null, scale: 1, disp: addr, dispSize: 32, addr32 };
+    if (mode === 6) return { base: null, index: null, scale: 1, disp: 0, dispSize: 32, addr32, rip: { target: addr } };
     const noRex = opts.noRex ?? false;
     const base = this.pickGpr({ noRex, allowRsp: (opts.allowRspBase ?? true) && r.bool(0.15) });
     if (mode <= 3) {
