@@ -16,6 +16,8 @@ export class BlockCache {
   private readonly codeFrames: Uint8Array;
   /** Blocks decoded since creation (for statistics). */
   decoded = 0;
+  /** The block looked up last (the successor cache hangs off it). */
+  private last: Block | null = null;
 
   constructor(private readonly c: Cpu) {
     this.codeFrames = new Uint8Array(c.mem.frameFlags.length);
@@ -31,6 +33,24 @@ export class BlockCache {
    * stop before newly decoded code (never with `ignoreHook`).
    */
   lookup(ignoreHook = false): Block | null {
+    const c = this.c;
+    // Successor cache: most blocks go on to one of the two blocks they went to before.
+    // Mode, CS base and paging changes end blocks with blockExit, so a RIP match suffices then.
+    const prev = this.last;
+    if (prev !== null && !c.blockExit) {
+      const s1 = prev.succ1;
+      if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) { this.last = s1; return s1; }
+      const s2 = prev.succ2;
+      if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { prev.succ2 = s1; prev.succ1 = s2; this.last = s2; return s2; }
+    }
+    const b = this.find(ignoreHook);
+    if (b !== null && prev !== null && !c.blockExit) { prev.succ2 = prev.succ1; prev.succ1 = b; }
+    this.last = b;
+    return b;
+  }
+
+  /** The block at RIP from the table, decoding it on a miss. */
+  private find(ignoreHook: boolean): Block | null {
     const c = this.c;
     let linLo = c.ripLo, linHi = c.ripHi;
     if (c.codeBits !== 64) { linLo = (c.ripLo + c.segBaseLo[1]!) | 0; linHi = 0; }
@@ -66,6 +86,7 @@ export class BlockCache {
 
   /** Forget every block (paging or mode changes). */
   flush(): void {
+    this.last = null;
     this.table.fill(undefined);
     for (const list of this.byFrame.values()) for (const b of list) b.valid = false;
     this.byFrame.clear();

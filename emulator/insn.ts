@@ -19,6 +19,12 @@ export class Insn {
   a = -2; b = -2; c = -2;
   /** Memory operand: base/index GPR (-1 none), scale as a shift, displacement halves, segment (-1: no base applies), address size. */
   base = -1; index = -1; scale = 0; dispLo = 0; dispHi = 0; seg = -1; asize = 64;
+  /**
+   * Memory operand: its size in bytes (0: none or not checked) and how it is
+   * accessed (MEM_READ, MEM_WRITE; MEM_SS: SS-relative, e.g. based on RSP/RBP),
+   * for segment limit/type checks, #AC and #SS (segcheck.ts).
+   */
+  msize = 0; mflags = 0;
   /** Immediate (sign- or zero-extended as the form says) and a second immediate (enter, far branches). */
   immLo = 0; immHi = 0; imm2 = 0;
   /** Branch target (near) as halves. */
@@ -36,6 +42,9 @@ export class Insn {
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }
+
+/** MEM_UNRESOLVED: 64-bit code, read/write not worked out yet (decode.ts resolveMemAccess). */
+export const MEM_READ = 1, MEM_WRITE = 2, MEM_SS = 4, MEM_UNRESOLVED = 8;
 
 const EMPTY = new Uint8Array(0);
 
@@ -62,6 +71,9 @@ export class Block {
   valid = true;
   /** Times the interpreter ran this block; at a threshold it is compiled. */
   hits = 0;
+  /** The two blocks execution went to from here most recently (see BlockCache.lookup). */
+  succ1: Block | null = null;
+  succ2: Block | null = null;
   /** The compiled form (compile.ts), once hot. */
   compiled: ((c: Cpu) => number) | null = null;
 }
