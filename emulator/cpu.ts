@@ -12,7 +12,7 @@ import { BlockCache } from './blockcache.ts';
 import { DEFAULT_COMPILE_THRESHOLD } from './jit/compile.ts';
 
 export * from './regs.ts';
-import { Seg, CR0_PE, CR0_ET, CR0_NE, CR0_MP, CR0_CD, CR0_NW, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_LA57, EFER_LME, EFER_LMA, EFER_NXE, ATTR_S, ATTR_P, ATTR_L, ATTR_G, ATTR_DB, PagingMode } from './regs.ts';
+import { CHECK_AC, CHECK_DBG, Seg, CR0_PE, CR0_AM, CR0_ET, CR0_NE, CR0_MP, CR0_CD, CR0_NW, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_LA57, EFER_LME, EFER_LMA, EFER_NXE, ATTR_S, ATTR_P, ATTR_L, ATTR_G, ATTR_DB, PagingMode } from './regs.ts';
 
 export interface CpuOptions {
   memory: PhysicalMemory;
@@ -85,6 +85,23 @@ export class Cpu {
   /** Physical address bits (MAXPHYADDR) for reserved-bit checks. */
   physAddrBits = 48;
 
+  /**
+   * Per-access checks in force (segcheck.ts): bit s (0-5) when segment s is
+   * not flat (legacy/compatibility modes: not a present, writable, expand-up
+   * data segment with a 4 GiB limit; real mode: limit below 4 GiB), CHECK_AC
+   * when alignment checking is on (CR0.AM, RFLAGS.AC, CPL 3). 0 in 64-bit
+   * code without #AC: then no access pays for a check and compiled blocks run.
+   */
+  checks = 0;
+  /** Enabled DR7 breakpoints (debugregs.ts): bit n instruction breakpoint n, bit 4+n data breakpoint n. */
+  dbg = 0;
+  /** Set by mov ss / pop ss: debug traps wait until after the next instruction (SDM Vol. 3A 6.8.3). */
+  ssShadow = false;
+  /** Data breakpoints hit by the current instruction (DR6 B0-B3 bits). */
+  dbgHit = 0;
+  /** Shift of a linear address's high half that must give 0 or -1 for it to be canonical (15: 48-bit, 24: LA57). */
+  canonShift = 15;
+
   // Execution bookkeeping.
   /** Instructions retired: the virtual clock. */
   icount = 0;
@@ -95,6 +112,8 @@ export class Cpu {
   /** Interrupt shadow after sti / mov ss: no interrupt before the next instruction completes. */
   interruptShadow = false;
   halted = false;
+  /** Events (exceptions, interrupts) delivered so far: the run loop tells a single-stepped int n from a plain instruction. */
+  events = 0;
   /** Set when a triple fault shut the CPU down. */
   shutdown = false;
   /** Set by a hook or front end to stop the run loop at the next block boundary. */
@@ -187,6 +206,24 @@ export class Cpu {
   setSegmentRaw(s: number, sel: number, baseLo: number, baseHi: number, limit: number, attr: number): void {
     this.segSel[s] = sel; this.segBaseLo[s] = baseLo; this.segBaseHi[s] = baseHi; this.segLimit[s] = limit; this.segAttr[s] = attr;
     if (s === Seg.CS || s === Seg.SS) this.updateMode();
+    else this.updateChecks();
+  }
+
+  /** Recompute `checks` from the mode, the segments, CR0.AM, RFLAGS.AC and CPL. */
+  updateChecks(): void {
+    let m = 0;
+    if (this.codeBits !== 64) {
+      const pe = (this.cr0 & CR0_PE) !== 0 && (this.flagsSys & 0x20000) === 0;
+      for (let s = 0; s < 6; s++) {
+        if (s === Seg.CS) continue;
+        const attr = this.segAttr[s]!;
+        const flat = this.segLimit[s] === -1 && (!pe || ((attr & (ATTR_P | ATTR_S | 0xe)) === (ATTR_P | ATTR_S | 0x2)));
+        if (!flat) m |= 1 << s;
+      }
+    }
+    if ((this.cr0 & CR0_AM) && (this.flagsSys & 0x40000) && this.cpl === 3) m |= CHECK_AC;
+    if (this.dbg & 0xf0) m |= CHECK_DBG;
+    this.checks = m;
   }
 
   /** Recompute code/stack size, CPL and paging mode from CR0/CR4/EFER and CS/SS. */
@@ -204,6 +241,8 @@ export class Cpu {
     }
     const pg = (this.cr0 & CR0_PG) !== 0;
     this.pagingMode = !pg ? PagingMode.None : lma ? ((this.cr4 & CR4_LA57) ? PagingMode.Level5 : PagingMode.Level4) : (this.cr4 & CR4_PAE) ? PagingMode.Pae : PagingMode.Legacy32;
+    this.canonShift = this.pagingMode === PagingMode.Level5 ? 24 : 15;
+    this.updateChecks();
     this.blockExit = true;
     // TLB entries and decoded blocks were checked at the old privilege (U/S): drop them.
     if (this.cpl !== oldCpl) { this.flushTlb(); this.blocks.flush(); }
@@ -221,6 +260,7 @@ export class Cpu {
     this.flagsSys = (v & ~ARITH_FLAGS & 0x3f7fd5) | 2;
     setArithFlags(this, v);
     if (vmChanged) this.updateMode();
+    else this.updateChecks();
   }
   getXmm(i: number): Uint8Array { return new Uint8Array(this.xmm.buffer.slice(i * 16, i * 16 + 16)); }
   setXmm(i: number, bytes: Uint8Array): void { new Uint8Array(this.xmm.buffer).set(bytes.subarray(0, 16), i * 16); }

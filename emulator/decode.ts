@@ -1,8 +1,8 @@
 // Decoding with iced-x86 into our compact Insn form, a block at a time.
 // Decoding happens once per block; blocks are cached by the BlockCache.
-import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code } from 'iced-x86';
+import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code, MemorySizeExt, InstructionInfoFactory, OpAccess } from 'iced-x86';
 import { linearKey, type Cpu } from './cpu.ts';
-import { Insn, Block, type Handler } from './insn.ts';
+import { Insn, Block, MEM_READ, MEM_WRITE, MEM_SS, MEM_UNRESOLVED, type Handler } from './insn.ts';
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
 import './ops/system.ts'; // registers the system instructions in the dispatch table
 import { CpuFault, Vector, ud } from './fault.ts';
@@ -111,6 +111,8 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
         i.index = gpr(ins.memoryIndex);
         i.scale = Math.log2(ins.memoryIndexScale || 1);
         i.seg = segmentFor(ins.memorySegment, codeBits);
+        i.msize = MemorySizeExt.size(ins.memorySize);
+        i.mflags = (ins.memorySegment === Register.SS ? MEM_SS : 0) | memAccess(ins, k, codeBits);
         break;
       }
       case OpKind.Immediate8: case OpKind.Immediate16: case OpKind.Immediate32: case OpKind.Immediate64:
@@ -170,6 +172,46 @@ function mustWriteFlags(ins: Instruction, i: Insn): number {
     }
   }
   return ins.rflagsModified & 63;
+}
+
+let infoFactory: InstructionInfoFactory | null = null;
+
+/**
+ * How operand k (memory) is accessed: MEM_READ / MEM_WRITE. Only legacy and
+ * compatibility code needs it (segment type checks); 64-bit code gets MEM_READ.
+ */
+function memAccess(ins: Instruction, k: number, codeBits: number): number {
+  if (codeBits === 64) return MEM_READ | MEM_UNRESOLVED;
+  return opAccess(ins, k);
+}
+
+function opAccess(ins: Instruction, k: number): number {
+  infoFactory ??= new InstructionInfoFactory();
+  const info = infoFactory.info(ins);
+  try {
+    switch (info.opAccess(k)) {
+      case OpAccess.Read: case OpAccess.CondRead: return MEM_READ;
+      case OpAccess.Write: case OpAccess.CondWrite: return MEM_WRITE;
+      case OpAccess.ReadWrite: case OpAccess.ReadCondWrite: return MEM_READ | MEM_WRITE;
+      default: return 0;
+    }
+  } finally { info.free(); }
+}
+
+/**
+ * Resolve MEM_READ / MEM_WRITE of a 64-bit instruction's memory operand
+ * (decoding skips it: only data breakpoints need it there). Off the hot path.
+ */
+export function resolveMemAccess(i: Insn): void {
+  if (!(i.mflags & MEM_UNRESOLVED)) return;
+  const d = new Decoder(64, i.bytes, DecoderOptions.None);
+  try {
+    const ins = d.decode();
+    let access = 0;
+    for (let k = 0; k < ins.opCount; k++) if (ins.opKind(k) === OpKind.Memory) access = opAccess(ins, k);
+    ins.free();
+    i.mflags = (i.mflags & ~(MEM_UNRESOLVED | MEM_READ | MEM_WRITE)) | access;
+  } finally { d.free(); }
 }
 
 /** Segment register index for a memory operand; -1 when no base applies (64-bit mode, not FS/GS). */

@@ -21,5 +21,10 @@ export class CpuFault extends Error {
   }
 }
 
+/** #GP(0) for a non-canonical linear address; run.ts turns it into #SS(0) when the operand is SS-relative. */
+export class NonCanonicalFault extends CpuFault {
+  constructor(detail: string) { super(Vector.GP, 0, detail); }
+}
+
 export function gp(code = 0, detail = ''): CpuFault { return new CpuFault(Vector.GP, code, detail); }
 export function ud(detail = ''): CpuFault { return new CpuFault(Vector.UD, -1, detail); }

@@ -76,4 +76,6 @@ export class Block {
   succ2: Block | null = null;
   /** The compiled form (compile.ts), once hot. */
   compiled: ((c: Cpu) => number) | null = null;
+  /** Cpu.checks bits the compiled form cannot honour (compile.ts inlineCheckMask): it runs only when none is set. */
+  checkMask = -1;
 }

@@ -95,6 +95,17 @@ function pushFrame(c: Cpu, ssBase: number, spLo: number, spHi: number, bits: num
   return [lo, hi];
 }
 
+/** Whether `n` slots of `slot` bytes can be pushed below offset `sp` of a stack segment (limit, attributes; `bits` 16/32). */
+function stackRoom(limit: number, attr: number, sp: number, bits: number, n: number, slot: number): boolean {
+  const lim = limit >>> 0, upper = attr & ATTR_DB ? 0xffffffff : 0xffff;
+  for (let k = 1; k <= n; k++) {
+    const off = bits === 32 ? (sp - k * slot) >>> 0 : (sp - k * slot) & 0xffff;
+    const last = off + slot - 1;
+    if (attr & 4 ? off <= lim || last > upper : last > lim) return false;
+  }
+  return true;
+}
+
 /** Deliver one event; throws the CpuFault met on the way (nothing architectural committed then, except stack bytes). */
 export function deliver(c: Cpu, vector: number, errorCode: number, kind: EventKind): void {
   if (!(c.cr0 & 1)) deliverReal(c, vector);
@@ -102,6 +113,7 @@ export function deliver(c: Cpu, vector: number, errorCode: number, kind: EventKi
   else deliverProtected(c, vector, errorCode, kind);
   c.blockExit = true;
   c.halted = false;
+  c.events++;
 }
 
 function deliverReal(c: Cpu, vector: number): void {
@@ -187,6 +199,12 @@ function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: Event
   }
   vals.push(flags, 0, c.segSel[Seg.CS]!, 0, c.ripLo, 0);
   if (withCode) vals.push(errorCode, 0);
+  // Room for the frame within the stack segment's limit (INT n pseudo-code: #SS(new SS | EXT) on a stack
+  // switch, #SS(EXT) on the current stack).
+  const ssLimit = ssDesc ? descLimit(ssDesc) : c.segLimit[Seg.SS]!, ssAttr = ssDesc ? descAttr(ssDesc) : c.segAttr[Seg.SS]!;
+  if (!stackRoom(ssLimit, ssAttr, spLo, ssBits, vals.length / 2, slot)) {
+    throw new CpuFault(Vector.SS, ssDesc ? (newSs & 0xfffc) | e : e, `no room for the ${(vals.length / 2) * slot}-byte interrupt frame below SS:${hex(spLo)}`);
+  }
   const [nsp] = pushFrame(c, ssBase, spLo, 0, ssBits, slot, vals, inner ? dpl : c.cpl);
   // Commit.
   if (inner && ssDesc) c.setSegmentRaw(Seg.SS, newSs, ssBase, 0, descLimit(ssDesc), descAttr(ssDesc) | 1);

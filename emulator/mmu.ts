@@ -2,7 +2,7 @@
 // 4-level and 5-level paging, with accessed/dirty updates and #PF error
 // codes. The TLB in cpu.ts caches what this returns.
 import type { Cpu } from './cpu.ts';
-import { CpuFault, Vector } from './fault.ts';
+import { CpuFault, Vector, NonCanonicalFault } from './fault.ts';
 
 export const enum Access { Read = 0, Write = 1, Exec = 2 }
 
@@ -85,7 +85,7 @@ function walkPae(c: Cpu, lo: number, access: Access): number {
 function walkLong(c: Cpu, lo: number, hi: number, access: Access): number {
   const five = c.pagingMode === 4;
   const top = five ? hi >> 24 : hi >> 15;
-  if (top !== 0 && top !== -1) throw new CpuFault(Vector.GP, 0, `non-canonical address 0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`);
+  if (top !== 0 && top !== -1) throw new NonCanonicalFault(`non-canonical address 0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`);
   const rsv = reservedHi(c);
   return walkTables(c, lo, hi, access, entryAddr(c.cr3Lo, c.cr3Hi), five ? 5 : 4, 1, 1, 0, rsv);
 }

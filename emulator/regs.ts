@@ -13,3 +13,8 @@ export const ATTR_TYPE = 0xf, ATTR_S = 0x10, ATTR_DPL = 0x60, ATTR_P = 0x80, ATT
 
 export const enum PagingMode { None = 0, Legacy32 = 1, Pae = 2, Level4 = 3, Level5 = 4 }
 
+
+/** Bit of Cpu.checks: alignment checking (#AC) is on. */
+export const CHECK_AC = 0x40;
+/** Bit of Cpu.checks: a data breakpoint is enabled in DR7 (debugregs.ts). */
+export const CHECK_DBG = 0x80;

@@ -2,8 +2,12 @@
 // RIP advanced before each one (branches overwrite it), count retired
 // instructions, and turn faults into delivered exceptions or stops.
 import { linearKey, type Cpu } from './cpu.ts';
-import { CpuFault } from './fault.ts';
+import { CpuFault, NonCanonicalFault, Vector } from './fault.ts';
+import { MEM_SS, type Insn } from './insn.ts';
+import { drWords, execBreakpoints } from './debugregs.ts';
 import { compileBlock } from './jit/compile.ts';
+
+const TF = 0x100, RF = 0x10000;
 
 export const enum Stop {
   /** The instruction budget ran out. */
@@ -59,13 +63,36 @@ export function run(c: Cpu, budget: number): Stop {
     const left = end - c.icount;
     if (n > left) n = left;
     if (c.stepLimit > 0 && n > c.stepLimit) n = c.stepLimit;
+    // RFLAGS.TF at the start of an instruction: a single-step #DB after it (SDM Vol. 3A 18.3.1.4).
+    // DR7 breakpoints (debugregs.ts): one instruction at a time too.
+    const tf = (c.flagsSys & TF) !== 0;
+    const step = tf || c.dbg !== 0;
+    if (step) {
+      n = 1;
+      if ((c.dbg & 0xf) !== 0 && (c.flagsSys & RF) === 0) {
+        const hit = execBreakpoints(c, b.linLo, b.linHi);
+        if (hit !== 0) {
+          // Fault-class #DB before the instruction; the handler resumes with RF set to get past it.
+          const dr = drWords(c);
+          dr[12] = (dr[12]! & ~0xf) | hit;
+          c.cur = null;
+          if (!raise(c, new CpuFault(Vector.DB, -1, 'instruction breakpoint'))) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+          continue;
+        }
+      }
+      c.flagsSys &= ~RF; // RF lasts one instruction (an iret may set it again)
+      if (!c.ssShadow) c.dbgHit = 0; // after mov ss, its data breakpoint hits are reported after this instruction
+      c.ssShadow = false;
+    }
+    const events = c.events;
     c.blockExit = false;
     let k = 0;
     try {
-      if (n === insns.length) {
+      // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
+      if (n === insns.length && !step) {
         let f = b.compiled;
         if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
-        if (f !== null) { k = f(c); c.icount += k; c.cur = null; continue; }
+        if (f !== null && (c.checks & b.checkMask) === 0) { k = f(c); c.icount += k; c.cur = null; continue; }
       }
       for (; k < n; k++) {
         const i = insns[k]!;
@@ -82,10 +109,28 @@ export function run(c: Cpu, budget: number): Stop {
       if (k === 0) k = Math.max(0, insns.indexOf(i)); // a compiled block faulted: count what retired before it
       c.icount += k;
       c.ripLo = i.ripLo; c.ripHi = i.ripHi;
-      if (!raise(c, e)) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+      if (!raise(c, refine(i, e))) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+      continue;
+    }
+    if (step && k === 1 && (tf || c.dbgHit !== 0) && c.events === events && !c.shutdown && !c.halted && !c.ssShadow) {
+      // Trap-class #DB: RIP is already at the next instruction. DR6: B0-B3 the data breakpoints hit, BS for TF.
+      const dr = drWords(c);
+      dr[12] = (dr[12]! & ~0xf) | c.dbgHit | (tf ? 0x4000 : 0);
+      c.dbgHit = 0;
+      if (!raise(c, new CpuFault(Vector.DB, -1, tf ? 'single step' : 'data breakpoint'))) return c.shutdown ? Stop.TripleFault : Stop.Fault;
     }
   }
   return Stop.Budget;
+}
+
+/**
+ * A non-canonical address of an SS-relative operand (based on RSP/RBP or
+ * with an SS override) raises #SS(0), not #GP(0) (SDM Vol. 2, "64-Bit Mode
+ * Exceptions"). The page walker cannot tell; the instruction can.
+ */
+function refine(i: Insn, e: CpuFault): CpuFault {
+  if (e instanceof NonCanonicalFault && (i.mflags & MEM_SS) !== 0) return new CpuFault(Vector.SS, 0, `${e.detail} (SS-relative operand)`);
+  return e;
 }
 
 /** Hand a fault to the installed handler; record it when it is not delivered. */
@@ -116,8 +161,9 @@ export function runOne(c: Cpu): number {
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     c.ripLo = i.ripLo; c.ripHi = i.ripHi;
-    c.lastFault = e;
-    return e.vector;
+    const f = refine(i, e);
+    c.lastFault = f;
+    return f.vector;
   }
   c.icount++;
   return -1;

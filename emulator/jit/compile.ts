@@ -7,6 +7,8 @@ import type { Cpu } from '../cpu.ts';
 import type { Block } from '../insn.ts';
 import { condition, arithFlags, setArithFlags, CF, OF } from '../flags.ts';
 import { emit, type EmitState } from './emit.ts';
+import { lea } from '../ops/move.ts';
+import { CHECK_AC, CHECK_DBG } from '../regs.ts';
 
 /** Executions of a block before it is compiled (Cpu.jitThreshold; 0 disables the compiler). */
 export const DEFAULT_COMPILE_THRESHOLD = 40;
@@ -59,8 +61,25 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
   return { source: `return function block(c) {\n${lines.join('\n')}\n};`, names, values };
 }
 
-/** Compile a block; the result returns how many instructions it retired. */
+/**
+ * The Cpu.checks bits that the block's inline memory accesses would bypass:
+ * the segments they address (32-bit code adds segment bases without limit
+ * checks), #AC and data breakpoints. Handler calls do their own checks.
+ */
+export function inlineCheckMask(b: Block, codeBits: number): number {
+  let m = 0;
+  for (const i of b.insns) {
+    if (i.msize === 0 || (i.a !== -1 && i.b !== -1) || i.exec === lea) continue;
+    if (emit(i, i.exec, { flags: null, flagsLive: true }, codeBits) === null) continue;
+    m |= CHECK_AC | CHECK_DBG;
+    if (i.seg >= 0) m |= 1 << i.seg;
+  }
+  return m;
+}
+
+/** Compile a block; the result returns how many instructions it retired. Sets b.checkMask. */
 export function compileBlock(b: Block, codeBits: number): CompiledBlock {
+  b.checkMask = inlineCheckMask(b, codeBits);
   const { source, names, values } = blockSource(b, codeBits);
   const factory = new Function(...names, source) as (...args: unknown[]) => CompiledBlock;
   return factory(...values);

@@ -50,7 +50,7 @@ export function emitEA(i: Insn, codeBits: number): string | null {
     const carry = i.index >= 0 ? 'Math.floor(s / 4294967296)' : '(s > 4294967295 ? 1 : 0)';
     return `${parts.join('')}; el = s | 0; eh = (${hiParts.join(' + ')} + ${carry}) | 0;`;
   }
-  if (i.asize === 32 && codeBits === 32) {
+  if (i.asize === 32 && codeBits === 32 && i.seg !== 1) { // CS-relative operands are always checked (handler path)
     let e = `${i.dispLo}`;
     if (i.base >= 0) e += ` + lo[${i.base}]`;
     if (i.index >= 0) e += ` + (lo[${i.index}] << ${i.scale})`;

@@ -204,7 +204,7 @@ export function movToSreg(c: Cpu, i: Insn): void {
   if (s === Seg.CS || s > Seg.GS) throw ud('mov to CS');
   const v = readB(c, i, 16) & 0xffff;
   loadSegment(c, s, v);
-  if (s === Seg.SS) { c.interruptShadow = true; c.blockExit = true; }
+  if (s === Seg.SS) { c.interruptShadow = true; c.ssShadow = true; c.blockExit = true; }
 }
 
 /** mov r/m, Sreg: memory gets 16 bits; a register gets the selector zero-extended to the operand size. */
@@ -222,7 +222,7 @@ export function popSreg(c: Cpu, i: Insn): void {
   const v = peek(c, i.size) & 0xffff;
   loadSegment(c, i.op, v);
   release(c, i.size >> 3);
-  if (i.op === Seg.SS) { c.interruptShadow = true; c.blockExit = true; }
+  if (i.op === Seg.SS) { c.interruptShadow = true; c.ssShadow = true; c.blockExit = true; }
 }
 
 /** lds/les/lss/lfs/lgs r, m16:size (op = segment). */

@@ -2,7 +2,7 @@
 // checked against IOPL and, when CPL > IOPL, the TSS I/O permission bitmap
 // (SDM Vol. 1 19.5). The machine's PortBus does the rest.
 import type { Cpu } from '../cpu.ts';
-import type { Insn } from '../insn.ts';
+import { MEM_READ, MEM_WRITE, type Insn } from '../insn.ts';
 import { Seg } from '../regs.ts';
 import { gp } from '../fault.ts';
 import { DF } from '../flags.ts';
@@ -58,7 +58,7 @@ export function ins(c: Cpu, i: Insn): void {
   checkIo(c, port, bytes);
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 7, asize, c.codeBits === 64 ? -1 : Seg.ES);
+    indexAddress(c, 7, asize, c.codeBits === 64 ? -1 : Seg.ES, size, MEM_WRITE);
     const aLo = c.eaLo, aHi = c.eaHi;
     // Check the destination before reading the port (a read may have side effects).
     if (bytes === 1) c.readRmw8(aLo, aHi); else if (bytes === 2) c.readRmw16(aLo, aHi); else c.readRmw32(aLo, aHi);
@@ -79,7 +79,7 @@ export function outs(c: Cpu, i: Insn): void {
   c.blockExit = true; // a device may have requested a stop
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 6, asize, i.seg);
+    indexAddress(c, 6, asize, i.seg, size, MEM_READ);
     const v = bytes === 1 ? c.read8(c.eaLo, c.eaHi) : bytes === 2 ? c.read16(c.eaLo, c.eaHi) : c.read32(c.eaLo, c.eaHi) >>> 0;
     c.ports.portOut(port, bytes, v);
     advance(c, 6, asize, step);

@@ -3,6 +3,7 @@
 // (source), which may be a register (>= 0), memory (-1) or an immediate (-2).
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
+import { checkedEa } from '../segcheck.ts';
 
 /** Effective address (offset within the segment), without the segment base, into c.eaLo/c.eaHi. */
 export function offset(c: Cpu, i: Insn): void {
@@ -27,6 +28,7 @@ export function offset(c: Cpu, i: Insn): void {
 export function ea(c: Cpu, i: Insn): void {
   offset(c, i);
   const seg = i.seg;
+  if (c.checks !== 0 || seg === 1) { checkedEa(c, i, seg); return; } // non-flat segments, CS, #AC (segcheck.ts)
   if (seg >= 0) addSegBase(c, seg);
 }
 

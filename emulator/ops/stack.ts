@@ -2,14 +2,27 @@
 // enter/leave. Stack width follows the mode (64 in long mode, else SS.B);
 // the store happens before RSP moves so a fault leaves RSP intact.
 import type { Cpu } from '../cpu.ts';
-import type { Insn } from '../insn.ts';
+import { MEM_READ, MEM_WRITE, type Insn } from '../insn.ts';
+import { CpuFault, Vector } from '../fault.ts';
+import { checkStack, checkStack64 } from '../segcheck.ts';
 import { Seg } from '../regs.ts';
 import { arithFlags, ARITH_FLAGS } from '../flags.ts';
 import { readA, storeA, getReg, setReg, setR16 } from './operands.ts';
 
-/** Linear address of stack offset (lo, hi) into c.eaLo/c.eaHi. */
-function stackLinear(c: Cpu, lo: number, hi: number): void {
-  if (c.stackBits === 64) { c.eaLo = lo; c.eaHi = hi; return; }
+/**
+ * Linear address of a stack access of `size` bytes at offset (lo, hi) into
+ * c.eaLo/c.eaHi. 64-bit mode: #SS(0) for a non-canonical address (not the
+ * #GP of other operands). Elsewhere, when checks are on, the SS limit
+ * (#SS(0)) and alignment (#AC).
+ */
+function stackLinear(c: Cpu, lo: number, hi: number, size: number, access: number): void {
+  if (c.stackBits === 64) {
+    const t = hi >> c.canonShift;
+    if (t !== 0 && t !== -1) throw new CpuFault(Vector.SS, 0, `non-canonical stack address 0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`);
+    if (c.checks !== 0) checkStack64(c, lo, hi, size >> 3, access);
+    c.eaLo = lo; c.eaHi = hi; return;
+  }
+  if (c.checks !== 0) checkStack(c, lo, size >> 3, access);
   c.eaLo = (lo + c.segBaseLo[Seg.SS]!) | 0; c.eaHi = 0;
 }
 
@@ -21,7 +34,7 @@ export function push(c: Cpu, size: number, lo: number, hi: number): void {
   if (sb === 64) { spLo = (c.lo[4]! - n) | 0; spHi = (c.lo[4]! >>> 0) < n ? (c.hi[4]! - 1) | 0 : c.hi[4]!; }
   else if (sb === 32) { spLo = (c.lo[4]! - n) | 0; spHi = 0; }
   else { spLo = (c.lo[4]! - n) & 0xffff; spHi = 0; }
-  stackLinear(c, spLo, spHi);
+  stackLinear(c, spLo, spHi, size, MEM_WRITE);
   if (size === 64) c.write64(c.eaLo, c.eaHi, lo, hi);
   else if (size === 32) c.write32(c.eaLo, c.eaHi, lo);
   else c.write16(c.eaLo, c.eaHi, lo);
@@ -36,7 +49,7 @@ export function peek(c: Cpu, size: number, extra = 0): number {
   let lo = (c.lo[4]! + extra) | 0, hi = c.hi[4]!;
   if (sb === 64) { if ((c.lo[4]! >>> 0) + extra > 0xffffffff) hi = (hi + 1) | 0; }
   else if (sb === 16) { lo &= 0xffff; hi = 0; } else hi = 0;
-  stackLinear(c, lo, hi);
+  stackLinear(c, lo, hi, size, MEM_READ);
   if (size === 64) return c.read64(c.eaLo, c.eaHi);
   if (size === 32) return c.read32(c.eaLo, c.eaHi);
   return c.read16(c.eaLo, c.eaHi);
@@ -142,7 +155,7 @@ export function enter(c: Cpu, i: Insn): void {
         bpLo = t | 0; if (t < 0) bpHi = (bpHi - 1) | 0;
         const sb = c.stackBits;
         const oLo = sb === 16 ? bpLo & 0xffff : bpLo, oHi = sb === 64 ? bpHi : 0;
-        if (sb === 64) { c.eaLo = oLo; c.eaHi = oHi; } else { c.eaLo = (oLo + c.segBaseLo[Seg.SS]!) | 0; c.eaHi = 0; }
+        stackLinear(c, oLo, oHi, size, MEM_READ);
         const v = size === 64 ? c.read64(c.eaLo, c.eaHi) : size === 32 ? c.read32(c.eaLo, c.eaHi) : c.read16(c.eaLo, c.eaHi);
         push(c, size, v, c.outHi);
       }

@@ -3,7 +3,8 @@
 // address sizes. One iteration at a time keeps faults exact: RCX, RSI and
 // RDI always describe the work left, so a fault restarts cleanly.
 import type { Cpu } from '../cpu.ts';
-import type { Insn } from '../insn.ts';
+import { MEM_READ, MEM_WRITE, type Insn } from '../insn.ts';
+import { checkedLinear } from '../segcheck.ts';
 import { Seg } from '../regs.ts';
 import { DF, getZF } from '../flags.ts';
 import { addSegBase, getReg, setReg } from './operands.ts';
@@ -12,12 +13,18 @@ import { aluN, alu64, AluOp } from './alu.ts';
 /** Rep kinds in Insn.op: 0 none, 1 rep/repe (F3), 2 repne (F2). */
 export const REP_NONE = 0, REP_E = 1, REP_NE = 2;
 
-/** Linear address of index register r (rsi/rdi) under the address size, plus segment `seg` (-1: none) into c.eaLo/eaHi. */
-export function indexAddress(c: Cpu, r: number, asize: number, seg: number): void {
+/**
+ * Linear address of index register r (rsi/rdi) under the address size, plus
+ * segment `seg` (-1: none) into c.eaLo/eaHi, for an access of `size` bits
+ * and kind `access` (MEM_READ / MEM_WRITE: segment limit, type and alignment
+ * checks when c.checks asks for them).
+ */
+export function indexAddress(c: Cpu, r: number, asize: number, seg: number, size: number, access: number): void {
   if (asize === 64) { c.eaLo = c.lo[r]!; c.eaHi = c.hi[r]!; }
   else if (asize === 32) { c.eaLo = c.lo[r]!; c.eaHi = 0; }
   else { c.eaLo = c.lo[r]! & 0xffff; c.eaHi = 0; }
-  if (seg >= 0) addSegBase(c, seg);
+  if (c.checks !== 0 || seg === Seg.CS) checkedLinear(c, seg, size >> 3, access);
+  else if (seg >= 0) addSegBase(c, seg);
 }
 
 /** Advance index register r by ±bytes under the address size. */
@@ -69,9 +76,9 @@ export function movs(c: Cpu, i: Insn): void {
   const dseg = esSeg(c);
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 6, asize, i.seg);
+    indexAddress(c, 6, asize, i.seg, size, MEM_READ);
     const lo = readAt(c, size), hi = c.outHi;
-    indexAddress(c, 7, asize, dseg);
+    indexAddress(c, 7, asize, dseg, size, MEM_WRITE);
     writeAt(c, size, lo, hi);
     advance(c, 6, asize, step); advance(c, 7, asize, step);
     if (!rep) return;
@@ -86,7 +93,7 @@ export function stos(c: Cpu, i: Insn): void {
   const dseg = esSeg(c);
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 7, asize, dseg);
+    indexAddress(c, 7, asize, dseg, size, MEM_WRITE);
     writeAt(c, size, lo, hi);
     advance(c, 7, asize, step);
     if (!rep) return;
@@ -99,7 +106,7 @@ export function lods(c: Cpu, i: Insn): void {
   const step = (c.flagsSys & DF) ? -(size >> 3) : size >> 3;
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 6, asize, i.seg);
+    indexAddress(c, 6, asize, i.seg, size, MEM_READ);
     const lo = readAt(c, size);
     setReg(c, 0, size, lo, c.outHi);
     advance(c, 6, asize, step);
@@ -120,9 +127,9 @@ export function cmps(c: Cpu, i: Insn): void {
   const dseg = esSeg(c);
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 6, asize, i.seg);
+    indexAddress(c, 6, asize, i.seg, size, MEM_READ);
     const al = readAt(c, size), ah = c.outHi;
-    indexAddress(c, 7, asize, dseg);
+    indexAddress(c, 7, asize, dseg, size, MEM_READ);
     const bl = readAt(c, size), bh = c.outHi;
     compare(c, size, al, ah, bl, bh);
     advance(c, 6, asize, step); advance(c, 7, asize, step);
@@ -140,7 +147,7 @@ export function scas(c: Cpu, i: Insn): void {
   const dseg = esSeg(c);
   for (;;) {
     if (rep && countZero(c, asize)) return;
-    indexAddress(c, 7, asize, dseg);
+    indexAddress(c, 7, asize, dseg, size, MEM_READ);
     const bl = readAt(c, size), bh = c.outHi;
     compare(c, size, al, ah, bl, bh);
     advance(c, 7, asize, step);

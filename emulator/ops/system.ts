@@ -3,6 +3,7 @@
 // RDRAND/RDSEED, interrupts (int n, int3, into, int1, cli/sti, hlt), cache
 // and TLB maintenance, swapgs, the x87 control words, xgetbv/xsetbv. Far
 // transfers and segment loads are in far.ts, port I/O in io.ts.
+import { drWords, updateDebug } from '../debugregs.ts';
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { extendTable, FORM_ENDS_BLOCK, FORM_STRING, type Entry } from '../table.ts';
@@ -128,8 +129,6 @@ function movFromCr(c: Cpu, i: Insn): void {
   setReg(c, i.a, i.size, lo, i.size === 64 ? hi : 0);
 }
 
-/** Debug registers as 64-bit halves: c.dr's storage viewed as 8 (lo, hi) pairs (exact for any 64-bit value). */
-function drWords(c: Cpu): Int32Array { return new Int32Array(c.dr.buffer, c.dr.byteOffset, 16); }
 
 function drIndex(c: Cpu, n: number): number {
   if (n === 4 || n === 5) { if (c.cr4 & 8) throw ud(`DR${n} with CR4.DE set`); return n + 2; }
@@ -147,6 +146,8 @@ function movToDr(c: Cpu, i: Insn): void {
   if (n < 4 && i.size !== 64) hi = 0;
   const w = drWords(c);
   w[2 * n] = lo; w[2 * n + 1] = hi;
+  if (n !== 6) updateDebug(c);
+  c.blockExit = true; // the run loop steps one instruction at a time while breakpoints are enabled
 }
 
 function movFromDr(c: Cpu, i: Insn): void {

@@ -70,6 +70,100 @@ mov to CR1:
 cr4=00020020 efer=0d00
 done
 `,
+  // SDM Vol. 3A 5.3 (limit checks; expand-down: offsets above the limit, up
+  // to 0xffff or 0xffffffff by B), 5.4-5.5 (type checks: writes to code or
+  // read-only data, null segments); Vol. 2 MOV/POP/PUSH/STOS "Protected Mode
+  // Exceptions": #GP(0) outside the CS/DS/ES/FS/GS limit or to a non-writable
+  // segment, #SS(0) outside the SS limit; Vol. 3A 6.15 interrupt 17: #AC(0)
+  // for a misaligned access at CPL 3 with CR0.AM and EFLAGS.AC; INT n
+  // pseudo-code: #TS(TSS selector) when ESP1/SS1 lie beyond the TSS limit
+  // (QEMU agrees on that one). QEMU 7.2 TCG checks neither data segment
+  // limits/types nor alignment.
+  seg32: `seg32
+FS limit 0xfff (G=1), dword at 0xffc: 00000000
+dword at 0xffd:
+  #0d err=0000 eip=… cs=0008
+byte at 0x1000:
+  #0d err=0000 eip=… cs=0008
+word write at 0xfff:
+  #0d err=0000 eip=… cs=0008
+add to memory at 0xffe (read-modify-write):
+  #0d err=0000 eip=… cs=0008
+expand-down (B=1) limit 0xfff, dword at 0x2000: 11223344
+dword at 0x800:
+  #0d err=0000 eip=… cs=0008
+dword at 0xffe:
+  #0d err=0000 eip=… cs=0008
+expand-down (B=0), dword at 0x1ffc: 55667788
+dword at 0xfffe:
+  #0d err=0000 eip=… cs=0008
+read-only data, read: 11223344
+write:
+  #0d err=0000 eip=… cs=0008
+CS-relative read: 11223344
+CS-relative write:
+  #0d err=0000 eip=… cs=0008
+null FS:
+  #0d err=0000 eip=… cs=0008
+string store (stos) through a 0xfff ES:
+  #0d err=0000 eip=… cs=0008
+SS limit 0xfff, mov %ss:0x1000:
+  #0c err=0000 eip=… cs=0008
+[ebp] with ebp = 0xffe:
+  #0c err=0000 eip=… cs=0008
+pop at esp = 0xffe:
+  #0c err=0000 eip=… cs=0008
+ring 3, push at esp = 0x1002 (SS limit 0xfff):
+  #0c err=0000 eip=… cs=0033 esp=00001002 ss=0073
+CR0.AM without EFLAGS.AC, dword at 0x2001: 00112233
+EFLAGS.AC, dword at 0x2001:
+  #11 err=0000 eip=… cs=0033 esp=00001000 ss=0073
+word at 0x2001:
+  #11 err=0000 eip=… cs=0033 esp=00001000 ss=0073
+word at 0x2002: 1122
+byte at 0x2003: 11
+push at esp = 0xffe:
+  #11 err=0000 eip=… cs=0033 esp=00000ffe ss=0073
+AC clear again, dword at 0x2001: 00112233
+int to DPL 1 code, TSS limit 0x0f (no room for ESP1/SS1):
+  #0a err=0050 eip=… cs=0033 esp=00001000 ss=0073
+done
+`,
+  // SDM Vol. 2 PUSH/POP/CALL/MOV "64-Bit Mode Exceptions": #SS(0) if a memory
+  // address referencing the SS segment is non-canonical, #GP(0) for other
+  // segments (QEMU 7.2: #GP(0) for all, so its run ends in a triple fault);
+  // Vol. 3A 6.14.5 / INT n pseudo-code: an IST slot beyond the TSS limit is
+  // #TS(TSS selector | EXT), EXT = 1 for an exception (QEMU 7.2: EXT clear);
+  // 6.15 interrupt 17: #AC(0) at CPL 3 (QEMU 7.2: no alignment checking).
+  stack64: `stack64
+push with a non-canonical RSP:
+  #0c err=0000 rip=… cs=0018
+pop with a non-canonical RSP:
+  #0c err=0000 rip=… cs=0018
+call with a non-canonical RSP:
+  #0c err=0000 rip=… cs=0018
+mov (%rbp) with a non-canonical RBP:
+  #0c err=0000 rip=… cs=0018
+mov 8(%rsp,%rcx) (non-canonical sum):
+  #0c err=0000 rip=… cs=0018
+mov (%rcx) (DS, for contrast):
+  #0d err=0000 rip=… cs=0018
+push (%rcx) (the operand, not the stack):
+  #0d err=0000 rip=… cs=0018
+#UD through an IST7 gate, TSS limit 0x53:
+  #0a err=0051 rip=… cs=0018
+ring 3, AC clear, qword at data+1: 0011223344556677
+AC set, qword at data+1:
+  #11 err=0000 rip=… cs=0043
+dword at data+4: 11223344
+qword at data+4:
+  #11 err=0000 rip=… cs=0043
+push with RSP misaligned by 4:
+  #11 err=0000 rip=… cs=0043
+rep stosw at an odd address:
+  #11 err=0000 rip=… cs=0043
+done
+`,
 };
 
 describe('architectural results where QEMU 7.2 differs', () => {

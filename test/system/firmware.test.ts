@@ -16,6 +16,7 @@ const PROGRAMS: { name: string; end: 'exit' | 'triple-fault' }[] = [
   { name: 'triple', end: 'triple-fault' },
   { name: 'modes', end: 'exit' },
   { name: 'pm32', end: 'exit' },
+  { name: 'debug64', end: 'exit' },
 ];
 
 const needQemu = !process.env.BOOTPATH_SKIP_QEMU;
