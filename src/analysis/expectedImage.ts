@@ -25,7 +25,8 @@ export function loadPhysicalAddr(vm: Vmlinux): bigint {
 export function placeSegments(vm: Vmlinux): PlacedSegment[] {
   const base = loadPhysicalAddr(vm);
   return vm.segments.filter((s) => s.filesz > 0).map((s) => ({
-    index: s.index, offset: Number(s.paddr - base), vaddr: s.vaddr, data: s.data.slice(0, s.filesz),
+    // Uint8Array.prototype.slice: a copy even when data is a Buffer (Buffer#slice is a view, and relocating it would change the vmlinux)
+    index: s.index, offset: Number(s.paddr - base), vaddr: s.vaddr, data: Uint8Array.prototype.slice.call(s.data, 0, s.filesz),
   }));
 }
 

@@ -2,6 +2,8 @@
 import { inspect } from './inspect.ts';
 import { multiboot } from './multiboot.ts';
 import { boot } from './boot.ts';
+import { sweep } from './sweep.ts';
+import { repro } from './repro.ts';
 
 export interface Command {
   name: string;
@@ -9,4 +11,4 @@ export interface Command {
   run(args: string[]): Promise<number>;
 }
 
-export const commands: Command[] = [boot, inspect, multiboot];
+export const commands: Command[] = [boot, inspect, multiboot, sweep, repro];

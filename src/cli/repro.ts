@@ -1,0 +1,83 @@
+// `bootpath repro`: the 2012 Xen kexec shared_info corruption on the
+// bundled kernel. Boots the scenario (default: src/xen/scenarios/default.json)
+// and prints the console, the Xen timeline, the xenctx-style dump, the image
+// diff at startup_64 and the cause chain. `--fix` runs the same boot with a
+// historical fix applied. Exit codes as `bootpath boot`: 0 reached,
+// 1 crashed, 2 bad input, 3 hung, 4 budget.
+import { parseArgs } from 'node:util';
+import { resolve } from 'node:path';
+import type { Command } from './commands.ts';
+import { UsageError } from './errors.ts';
+import { toJson } from './json.ts';
+import { EXIT, resultData } from './boot.ts';
+import { describeAddress } from '../boot/kexecBoot.ts';
+import { codeAround, formatDump } from '../analysis/dump.ts';
+import { formatImageDiff } from '../analysis/formatDiff.ts';
+import { formatTimeline, timelineData } from '../analysis/timeline.ts';
+import { crashCauseChain } from '../analysis/crashChain.ts';
+import { formatCauseChain, type CauseStep } from '../analysis/causeChain.ts';
+import { DEFAULT_SCENARIO_PATH } from '../xen/index.ts';
+import { loadScenario } from '../xen/scenario.ts';
+import { resolveScenario } from '../xen/scenarioResolve.ts';
+import { bootScenario, applyFix, FIXES, FIX_WHAT, type Fix } from '../xen/bootScenario.ts';
+
+const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--json] [--quiet]
+  Reproduces the 2012 Xen PVonHVM kexec crash (stale shared_info in the new kernel's memory) on the bundled kernel.
+  --fix mmio           Linux 00e37bdb: shared_info moved to the xen-platform MMIO BAR before kexec
+  --fix e820-reserved  Linux 9d02b43d: shared_info at 0xFE700000 in the E820-reserved hole
+  --fix soft-reset     Linux 0b34a166 / Xen 4.7: SHUTDOWN_soft_reset drops all of Xen's state before kexec`;
+
+export const repro: Command = {
+  name: 'repro',
+  summary: 'reproduce the 2012 Xen kexec shared_info crash (default scenario); --fix to boot it with a fix',
+  async run(args) {
+    let v;
+    try {
+      v = parseArgs({
+        args, allowPositionals: false, strict: true,
+        options: { scenario: { type: 'string' }, fix: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-chain': { type: 'boolean' }, help: { type: 'boolean' } },
+      }).values;
+    } catch (e) {
+      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
+    }
+    if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
+    if (v.fix !== undefined && !(FIXES as readonly string[]).includes(v.fix)) throw new UsageError(`--fix must be one of ${FIXES.join(', ')}, not ${v.fix}`);
+    const fix = v.fix as Fix | undefined;
+    const file = v.scenario !== undefined ? resolve(v.scenario) : DEFAULT_SCENARIO_PATH;
+    let spec = loadScenario(file);
+    if (fix) spec = applyFix(spec, fix);
+    const r = resolveScenario(spec);
+    const json = v.json === true, quiet = v.quiet === true || json;
+    const t0 = process.hrtime.bigint();
+    const run = bootScenario(r, { serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)) });
+    const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+    const res = run.result;
+    let chain: CauseStep[] = [];
+    if (res.outcome === 'crashed' && v['no-chain'] !== true) chain = crashCauseChain(run.options, res);
+    if (json) {
+      process.stdout.write(JSON.stringify(toJson({ scenario: file, fix: fix ?? null, ...resultData(res, seconds), xen: timelineData(run), causeChain: chain }), null, 2) + '\n');
+      return EXIT[res.outcome];
+    }
+    const L: string[] = [];
+    if (!res.console.endsWith('\n') && res.console !== '') L.push('');
+    L.push(`scenario: ${file}${fix ? ` with --fix ${fix}` : ''}`);
+    if (fix) L.push(`fix:     ${FIX_WHAT[fix]}`);
+    L.push(`outcome: ${res.outcome} — ${res.reason}${res.outcome !== 'reached' ? ` at ${describeAddress(res, res.state.rip)}` : ''}, after ${res.instructions.toLocaleString('en-US')} instructions (${seconds.toFixed(1)} s), in ${res.phase === 'kernel' ? 'the new kernel' : res.phase}`);
+    if (res.kernelEntry) L.push(`kernel:  decompressed to 0x${res.kernelEntry.outputPhys.toString(16)}, startup_64 entered at instruction ${res.kernelEntry.icount.toLocaleString('en-US')}`);
+    L.push(formatTimeline(run));
+    if (res.imageDiff) L.push(formatImageDiff(res.imageDiff));
+    else L.push('image:   not checked (the decompressor never jumped to startup_64)');
+    if (res.tripleFault) {
+      L.push(`triple fault at ${res.tripleFault.instruction}:`);
+      for (const f of res.tripleFault.chain) L.push(`  #${f.vector}${f.errorCode >= 0 ? `(0x${f.errorCode.toString(16)})` : ''} ${f.detail}`);
+    }
+    if (res.outcome !== 'reached') {
+      L.push('');
+      L.push(formatDump(res.state, { describe: (a) => describeAddress(res, a) }, codeAround(res.machine.cpu, res.state.rip)).trimEnd());
+      L.push('');
+      L.push(res.outcome === 'crashed' ? (chain.length ? `cause chain:\n${formatCauseChain(chain)}` : (v['no-chain'] ? 'cause chain: (skipped: --no-chain)' : 'cause chain: (none found)')) : 'cause chain: (only for crashes)');
+    }
+    process.stdout.write(L.join('\n') + '\n');
+    return EXIT[res.outcome];
+  },
+};
