@@ -38,10 +38,16 @@ export interface CauseChainOptions {
   /** Instructions retired before the faulting instruction. */
   faultIcount: number;
   rerun: Rerun;
-  /** "symbol+0xoff" for an address (RIP) at a given time. */
-  describe: (addr: bigint) => string;
+  /** "symbol+0xoff" for an address (RIP) at a given time (instructions retired). */
+  describe: (addr: bigint, icount: number) => string;
   /** How far back to single-step when looking for a register's writer. */
   window?: number;
+  /**
+   * True when the faulting instruction's own bytes are suspect (they differ
+   * from vmlinux): the chain then follows the code bytes — who wrote them,
+   * from where — before the registers.
+   */
+  codeCorrupted?: (phys: number, len: number) => boolean;
   maxSteps?: number;
 }
 
@@ -152,16 +158,24 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   const mf = opts.rerun(opts.faultIcount);
   const f = decodeAtRip(mf);
   const fRip = mf.cpu.getRip();
-  const regsRead = registerAccesses(f.ins).filter((a) => reads(a.mode) && a.reg !== 4);
+  const regsRead = registerAccesses(f.ins).filter((a, k, all) => reads(a.mode) && a.reg !== 4 && all.findIndex((b) => b.reg === a.reg && reads(b.mode)) === k);
   const memRead = memoryReads(mf, f.ins);
   const regText = regsRead.map((a) => `${GPR[a.reg]} = ${hex(mf.cpu.getReg(a.reg))}`).join(', ');
-  step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip), instruction: f.text,
-    text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip)}${regText ? ` with ${regText}` : ''}` });
+  step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip, opts.faultIcount), instruction: f.text,
+    text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip, opts.faultIcount)}${regText ? ` with ${regText}` : ''}` });
   f.ins.free();
 
   let follow: { kind: 'reg'; reg: number; at: number } | { kind: 'mem'; phys: number; size: number; at: number } | null =
     regsRead.length ? { kind: 'reg', reg: regsRead[0]!.reg, at: opts.faultIcount }
       : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
+  // Corrupted code: the instruction itself is the bad data.
+  const codePhys = physOfCode(mf, fRip);
+  const codeLen = Math.max(1, Math.min(8, f.bytes.length));
+  if (codePhys !== null && opts.codeCorrupted?.(codePhys, codeLen)) {
+    step({ kind: 'memory', icount: opts.faultIcount, address: codePhys, value: Array.from(f.bytes, (b) => b.toString(16).padStart(2, '0')).join(' '),
+      text: `its own bytes at phys ${hex(codePhys)} differ from vmlinux: the code itself was corrupted` });
+    follow = { kind: 'mem', phys: codePhys, size: codeLen, at: opts.faultIcount };
+  }
 
   while (follow && steps.length < maxSteps) {
     if (follow.kind === 'reg') {
@@ -181,9 +195,9 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
       // Re-run to just before the writer to compute its memory operands with its own registers.
       const mw = opts.rerun(writer.icount);
       const mems = memoryReads(mw, writer.ins.ins);
-      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip), instruction: writer.ins.text,
+      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip, writer.icount), instruction: writer.ins.text,
         value: value !== undefined ? hex(value) : undefined,
-        text: `${GPR[reg]}${value !== undefined ? ` = ${hex(value)}` : ''} was written by \`${writer.ins.text}\` at ${opts.describe(writer.rip)}` })) break;
+        text: `${GPR[reg]}${value !== undefined ? ` = ${hex(value)}` : ''} was written by \`${writer.ins.text}\` at ${opts.describe(writer.rip, writer.icount)}` })) break;
       if (mems.length) { follow = memFollow(mw, mems[0]!, writer.icount); continue; }
       const other = registerAccesses(writer.ins.ins).find((a) => reads(a.mode) && a.reg !== reg && a.reg !== 4);
       if (other) { follow = { kind: 'reg', reg: other.reg, at: writer.icount }; continue; }
@@ -211,8 +225,8 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
     const mw = opts.rerun(rec.icount);
     const w = decodeAtRip(mw);
     const wRip = mw.cpu.getRip();
-    if (!step({ kind: 'write', icount: rec.icount, rip: wRip, where: opts.describe(wRip), instruction: w.text, address: phys,
-      text: `those bytes were last written by \`${w.text}\` at ${opts.describe(wRip)}, instruction ${rec.icount}` })) break;
+    if (!step({ kind: 'write', icount: rec.icount, rip: wRip, where: opts.describe(wRip, rec.icount), instruction: w.text, address: phys,
+      text: `those bytes were last written by \`${w.text}\` at ${opts.describe(wRip, rec.icount)}, instruction ${rec.icount}` })) break;
     if (/^(rep )?movs/.test(w.text)) {
       // A string copy: the byte at phys came from the same offset in the source.
       const c = mw.cpu;
@@ -248,6 +262,13 @@ function memoryOperandRegister(ins: Instruction, reg: number): boolean {
   const used = (info.usedMemory() as { base: number; index: number }[]).some((u) => gprOf(u.base) === reg || gprOf(u.index) === reg);
   info.free();
   return used;
+}
+
+/** Physical address of code at `rip` (CS-relative outside 64-bit mode). */
+function physOfCode(m: BootMachine, rip: bigint): number | null {
+  const c = m.cpu;
+  const lin = BigInt.asUintN(64, rip + (c.codeBits === 64 ? 0n : BigInt(c.segBaseLo[1]! >>> 0)));
+  try { return c.translateExec(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0); } catch { return null; }
 }
 
 function memFollow(m: BootMachine, r: { lin: bigint; size: number }, at: number): { kind: 'mem'; phys: number; size: number; at: number } | null {

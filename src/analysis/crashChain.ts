@@ -13,7 +13,8 @@ export function crashCauseChain(opts: BootOptions, result: BootResult, extra: { 
       ...opts, serial: undefined, progress: undefined, maxInstructions: stopAt,
       prepare: (m, plan, ctx) => { opts.prepare?.(m, plan, ctx); prepare?.(m); },
     }).machine,
-    describe: (a) => describeAddress(result, a),
+    describe: (a, at) => describeAddress(result, a, at),
+    codeCorrupted: (phys, len) => (result.imageDiff?.ranges ?? []).some((r) => phys < r.phys + r.length && r.phys < phys + len),
     ...extra,
   });
 }

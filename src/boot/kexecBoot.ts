@@ -126,14 +126,15 @@ export interface BootResult {
  * purgatory; vmlinux's for the new kernel (kernel-mapping addresses are
  * un-relocated by the KASLR delta first); the decompressor has no symbols.
  */
-export function describeAddress(r: Pick<BootResult, 'symbols' | 'kernelEntry' | 'plan' | 'phase'>, addr: bigint): string {
+export function describeAddress(r: Pick<BootResult, 'symbols' | 'kernelEntry' | 'plan' | 'phase'> & { context?: BootContext }, addr: bigint, atIcount?: number): string {
+  const phase = atIcount === undefined || !r.context ? r.phase : phaseAt(r.context, atIcount);
   const hex = `0x${addr.toString(16)}`;
   const p = r.plan.purgatory;
   if (addr >= BigInt(p.base) && addr < BigInt(p.base + p.memsz)) {
     const best = Object.entries(p.symbols).filter(([, a]) => BigInt(a) <= addr).sort((x, y) => y[1] - x[1])[0];
     return best ? `purgatory:${best[0]}+0x${(addr - BigInt(best[1])).toString(16)}` : `purgatory+0x${(addr - BigInt(p.base)).toString(16)}`;
   }
-  if (r.phase !== 'kernel' || !r.symbols.table.size) return r.phase === 'decompressor' ? `${hex} (decompressor)` : hex;
+  if (phase !== 'kernel' || !r.symbols.table.size) return phase === 'decompressor' ? `${hex} (decompressor)` : hex;
   const delta = r.kernelEntry?.virtDelta ?? 0n;
   const kernelMap = addr >= 0xffffffff80000000n;
   if (!kernelMap && r.kernelEntry) {
@@ -142,6 +143,14 @@ export function describeAddress(r: Pick<BootResult, 'symbols' | 'kernelEntry' | 
     return `${r.symbols.table.describe(r.kernelEntry.linkBase + phys)} (phys)`;
   }
   return r.symbols.table.describe(kernelMap ? addr - delta : addr);
+}
+
+/** The phase the boot was in after `icount` instructions. */
+export function phaseAt(ctx: BootContext, icount: number): Phase {
+  const p = ctx.phaseStart;
+  if (p.kernel !== undefined && icount >= p.kernel) return 'kernel';
+  if (p.decompressor !== undefined && icount >= p.decompressor) return 'decompressor';
+  return 'purgatory';
 }
 
 export const DEFAULT_CMDLINE = 'console=ttyS0,115200 earlyprintk=serial,ttyS0,115200';

@@ -61,12 +61,15 @@ describe('the default scenario (2012)', () => {
     console.log(chain.map((s) => `${s.kind}: ${s.text}`).join('\n'));
   });
 
-  // The chain follows registers and memory reads; here the corrupted bytes
-  // are the instruction's own (Xen wrote into the decompressed ELF's copy of
-  // startup_64, which parse_elf then moved to _text): it does not yet follow
-  // instruction bytes back to the copy and the hypervisor write.
-  it.fails('has a cause chain that ends at a hypervisor write (pending: the chain does not follow code bytes)', () => {
-    expect(chain.some((s) => s.kind === 'hypervisor')).toBe(true);
+  // Here the corrupted bytes are the instruction's own: Xen wrote into the
+  // decompressed ELF's copy of startup_64, which parse_elf then moved to _text.
+  it('has a cause chain from the corrupted code through parse_elf\'s copy to the hypervisor write', () => {
+    const kinds = chain.map((s) => s.kind);
+    expect(kinds[0]).toBe('fault');
+    expect(kinds).toContain('copy');
+    expect(kinds[kinds.length - 1]).toBe('hypervisor');
+    expect(chain[chain.length - 1]!.text).toMatch(/vcpu_info\[\d\]\.time\./);
+    expect(chain.find((s) => s.kind === 'write')!.instruction).toMatch(/movs/);
   });
 });
 
