@@ -60,7 +60,7 @@ export const repro: Command = {
     }
     const L: string[] = [];
     if (!res.console.endsWith('\n') && res.console !== '') L.push('');
-    L.push(`scenario: ${file}${fix ? ` with --fix ${fix}` : ''}`);
+    L.push(`scenario: ${relative(process.cwd(), file) || file}${fix ? ` with --fix ${fix}` : ''}`);
     if (fix) L.push(`fix:     ${FIX_WHAT[fix]}`);
     L.push(`outcome: ${res.outcome} — ${res.reason}${res.outcome !== 'reached' ? ` at ${describeAddress(res, res.state.rip)}` : ''}, after ${res.instructions.toLocaleString('en-US')} instructions (${seconds.toFixed(1)} s), in ${res.phase === 'kernel' ? 'the new kernel' : res.phase}`);
     if (res.kernelEntry) L.push(`kernel:  decompressed to 0x${res.kernelEntry.outputPhys.toString(16)}, startup_64 entered at instruction ${res.kernelEntry.icount.toLocaleString('en-US')}`);
