@@ -5,7 +5,7 @@
 // historical fix applied. Exit codes as `bootpath boot`: 0 reached,
 // 1 crashed, 2 bad input, 3 hung, 4 budget.
 import { parseArgs } from 'node:util';
-import { resolve } from 'node:path';
+import { resolve, relative } from 'node:path';
 import type { Command } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { toJson } from './json.ts';
