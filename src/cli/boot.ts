@@ -3,8 +3,8 @@
 // outcome, the image check against vmlinux and, on a crash or hang, a
 // xenctx-style dump. Exit codes: 0 reached, 1 crashed, 2 bad input, 3 hung,
 // 4 budget exhausted.
-import { parseArgs } from 'node:util';
 import type { Command } from './commands.ts';
+import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { bootKexec, describeAddress, type BootResult, DEFAULT_CMDLINE, DEFAULT_BUDGET } from '../boot/kexecBoot.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
@@ -25,20 +25,12 @@ export const boot: Command = {
   name: 'boot',
   summary: 'kexec-boot a bzImage from purgatory to x86_64_start_kernel, check the image against vmlinux',
   async run(args) {
-    let v;
-    try {
-      v = parseArgs({
-        args, allowPositionals: false, strict: true,
-        options: {
+    const v = parseOptions(args, {
           kernel: { type: 'string' }, vmlinux: { type: 'string' }, 'system-map': { type: 'string' }, purgatory: { type: 'string' },
           entry: { type: 'string' }, until: { type: 'string' }, cmdline: { type: 'string' }, ram: { type: 'string' },
           'max-instructions': { type: 'string' }, placement: { type: 'string' }, 'kernel-alignment': { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
-        },
-      }).values;
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
+        }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const entry = v.entry === undefined ? 64 : Number(v.entry);
     if (entry !== 64 && entry !== 32) throw new UsageError(`--entry must be 64 or 32, not ${v.entry}`);

@@ -4,9 +4,9 @@
 // diff at startup_64 and the cause chain. `--fix` runs the same boot with a
 // historical fix applied. Exit codes as `bootpath boot`: 0 reached,
 // 1 crashed, 2 bad input, 3 hung, 4 budget.
-import { parseArgs } from 'node:util';
 import { resolve, relative } from 'node:path';
 import type { Command } from './commands.ts';
+import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { toJson } from './json.ts';
 import { EXIT, resultData } from './boot.ts';
@@ -31,15 +31,7 @@ export const repro: Command = {
   name: 'repro',
   summary: 'reproduce the 2012 Xen kexec shared_info crash (default scenario); --fix to boot it with a fix',
   async run(args) {
-    let v;
-    try {
-      v = parseArgs({
-        args, allowPositionals: false, strict: true,
-        options: { scenario: { type: 'string' }, fix: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-chain': { type: 'boolean' }, help: { type: 'boolean' } },
-      }).values;
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
+    const v = parseOptions(args, { scenario: { type: 'string' }, fix: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-chain': { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     if (v.fix !== undefined && !(FIXES as readonly string[]).includes(v.fix)) throw new UsageError(`--fix must be one of ${FIXES.join(', ')}, not ${v.fix}`);
     const fix = v.fix as Fix | undefined;

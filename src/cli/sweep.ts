@@ -1,10 +1,10 @@
 // `bootpath sweep`: a Xen scenario over a range of stale shared_info gfns,
 // each run from a snapshot taken after loading, on worker threads; prints
 // the classified table (see src/analysis/sweep.ts for the classes).
-import { parseArgs } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import type { Command } from './commands.ts';
+import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { parseCount } from './units.ts';
 import { toJson } from './json.ts';
@@ -21,19 +21,11 @@ export const sweep: Command = {
   name: 'sweep',
   summary: 'boot a Xen scenario with the stale shared_info at each gfn of a range; classify each run',
   async run(args) {
-    let v;
-    try {
-      v = parseArgs({
-        args, allowPositionals: false, strict: true,
-        options: {
+    const v = parseOptions(args, {
           scenario: { type: 'string' }, kernel: { type: 'string' }, load: { type: 'string' },
           'gfn-from': { type: 'string' }, 'gfn-to': { type: 'string' }, step: { type: 'string' },
           workers: { type: 'string' }, 'max-instructions': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
-        },
-      }).values;
-    } catch (e) {
-      throw new UsageError(`${(e as Error).message}\n${USAGE}`);
-    }
+        }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     if (v['gfn-from'] === undefined || v['gfn-to'] === undefined) throw new UsageError(`--gfn-from and --gfn-to are required\n${USAGE}`);
     const from = parseCount(v['gfn-from'], '--gfn-from'), to = parseCount(v['gfn-to'], '--gfn-to');
