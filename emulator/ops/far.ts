@@ -8,7 +8,7 @@ import { Seg, ATTR_L, EFER_LMA } from '../regs.ts';
 import { gp, ud } from '../fault.ts';
 import { ea, readB, setReg } from './operands.ts';
 import { push, peek, release } from './stack.ts';
-import { loadSegment, checkFarTarget, checkReturnTarget, loadCs, loadStackFor, nullifyForOuter, isProtected, descAttr, descLimit } from '../segments.ts';
+import { loadSegment, checkFarTarget, checkReturnTarget, loadCs, loadStackFor, nullifyForOuter, isProtected, descAttr, descLimit, type Descriptor } from '../segments.ts';
 import { addLinear } from '../sysmem.ts';
 
 const VM = 0x20000, NT = 0x4000, IF = 0x200;
@@ -127,12 +127,7 @@ export function retFar(c: Cpu, i: Insn): void {
   } else {
     const spLo = peek(c, size, 2 * n + imm), spHi = c.outHi;
     const ss = peek(c, size, 3 * n + imm) & 0xffff;
-    const saved = saveSegs(c);
-    try {
-      loadCs(c, sel, d, rpl);
-      loadStackFor(c, ss, rpl, 13);
-    } catch (e) { restoreSegs(c, saved); throw e; }
-    setStackPointer(c, spLo, spHi, size);
+    returnToOuter(c, sel, d, rpl, ss, spLo, spHi, size);
     release(c, imm);
     nullifyForOuter(c);
   }
@@ -180,12 +175,7 @@ export function iret(c: Cpu, i: Insn): void {
   if (popStack) {
     const spLo = peek(c, size, 3 * n), spHi = c.outHi;
     const ss = peek(c, size, 4 * n) & 0xffff;
-    const saved = saveSegs(c);
-    try {
-      loadCs(c, sel, d, rpl);
-      loadStackFor(c, ss, rpl, 13);
-    } catch (e) { restoreSegs(c, saved); throw e; }
-    setStackPointer(c, spLo, spHi, size);
+    returnToOuter(c, sel, d, rpl, ss, spLo, spHi, size);
   } else {
     loadCs(c, sel, d, rpl);
     release(c, 3 * n);
@@ -233,3 +223,12 @@ export function loadFarPointer(c: Cpu, i: Insn): void {
   if (i.op === Seg.SS) { c.interruptShadow = true; c.blockExit = true; }
 }
 
+/** Return to an outer privilege level: CS and SS load together or not at all, then the stack pointer. */
+function returnToOuter(c: Cpu, sel: number, d: Descriptor, rpl: number, ss: number, spLo: number, spHi: number, size: number): void {
+  const saved = saveSegs(c);
+  try {
+    loadCs(c, sel, d, rpl);
+    loadStackFor(c, ss, rpl, 13);
+  } catch (e) { restoreSegs(c, saved); throw e; }
+  setStackPointer(c, spLo, spHi, size);
+}
