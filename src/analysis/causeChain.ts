@@ -29,6 +29,8 @@ export interface CauseStep {
   address?: number;
   /** The value involved, as hex. */
   value?: string;
+  /** The instruction's bytes, as hex. */
+  bytes?: string;
   text: string;
 }
 
@@ -55,6 +57,7 @@ const GPR = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi', 'r8', 'r9',
 const infoFactory = new InstructionInfoFactory();
 const formatter = new Formatter(FormatterSyntax.Gas);
 const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(16)}`;
+const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join(' ');
 
 /** The 64-bit GPR an iced register belongs to, or -1. */
 function gprOf(r: number): number {
@@ -161,7 +164,7 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   const regsRead = registerAccesses(f.ins).filter((a, k, all) => reads(a.mode) && a.reg !== 4 && all.findIndex((b) => b.reg === a.reg && reads(b.mode)) === k);
   const memRead = memoryReads(mf, f.ins);
   const regText = regsRead.map((a) => `${GPR[a.reg]} = ${hex(mf.cpu.getReg(a.reg))}`).join(', ');
-  step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip, opts.faultIcount), instruction: f.text,
+  step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip, opts.faultIcount), instruction: f.text, bytes: hexBytes(f.bytes),
     text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip, opts.faultIcount)}${regText ? ` with ${regText}` : ''}` });
   f.ins.free();
 
@@ -195,7 +198,7 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
       // Re-run to just before the writer to compute its memory operands with its own registers.
       const mw = opts.rerun(writer.icount);
       const mems = memoryReads(mw, writer.ins.ins);
-      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip, writer.icount), instruction: writer.ins.text,
+      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip, writer.icount), instruction: writer.ins.text, bytes: hexBytes(writer.ins.bytes),
         value: value !== undefined ? hex(value) : undefined,
         text: `${GPR[reg]}${value !== undefined ? ` = ${hex(value)}` : ''} was written by \`${writer.ins.text}\` at ${opts.describe(writer.rip, writer.icount)}` })) break;
       if (mems.length) { follow = memFollow(mw, mems[0]!, writer.icount); continue; }
@@ -225,7 +228,7 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
     const mw = opts.rerun(rec.icount);
     const w = decodeAtRip(mw);
     const wRip = mw.cpu.getRip();
-    if (!step({ kind: 'write', icount: rec.icount, rip: wRip, where: opts.describe(wRip, rec.icount), instruction: w.text, address: phys,
+    if (!step({ kind: 'write', icount: rec.icount, rip: wRip, where: opts.describe(wRip, rec.icount), instruction: w.text, bytes: hexBytes(w.bytes), address: phys,
       text: `those bytes were last written by \`${w.text}\` at ${opts.describe(wRip, rec.icount)}, instruction ${rec.icount}` })) break;
     if (/^(rep )?movs/.test(w.text)) {
       // A string copy: the byte at phys came from the same offset in the source.
@@ -278,5 +281,5 @@ function memFollow(m: BootMachine, r: { lin: bigint; size: number }, at: number)
 
 /** The chain as text, one step a line. */
 export function formatCauseChain(steps: CauseStep[]): string {
-  return steps.map((s, k) => `${String(k + 1).padStart(2)}. [${s.icount}] ${s.text}`).join('\n');
+  return steps.map((s, k) => `${String(k + 1).padStart(2)}. [${s.icount}] ${s.text}${s.bytes ? ` [${s.bytes}]` : ''}`).join('\n');
 }
