@@ -5,7 +5,7 @@
 // stored only before instructions that can fault or that end the block.
 import type { Cpu } from '../cpu.ts';
 import type { Block } from '../insn.ts';
-import { condition, arithFlags, setArithFlags, CF, OF } from '../flags.ts';
+import { condition, arithFlags, setArithFlags, getCF, CF, OF } from '../flags.ts';
 import { emit, type EmitState } from './emit.ts';
 import { lea } from '../ops/move.ts';
 import { CHECK_AC, CHECK_DBG } from '../regs.ts';
@@ -24,8 +24,8 @@ function rotateFlags(c: Cpu, cf: number, of: number): void {
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
   const n = insns.length;
-  const names: string[] = ['cond', 'rot'];
-  const values: unknown[] = [condition, rotateFlags];
+  const names: string[] = ['cond', 'rot', 'cf'];
+  const values: unknown[] = [condition, rotateFlags, getCF];
   const lines: string[] = ['const lo = c.lo, hi = c.hi;', 'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0;'];
   const st: EmitState = { flags: null, flagsLive: true };
   // Flag liveness, backwards: all flags are live at the block's end; an

@@ -4,8 +4,8 @@
 // handler. Emitted code must behave exactly like the handler it replaces
 // (the differential suite runs every case through both).
 import type { Insn, Handler } from '../insn.ts';
-import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp } from '../ops/alu.ts';
-import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop } from '../ops/move.ts';
+import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec } from '../ops/alu.ts';
+import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop, cmovcc, setcc } from '../ops/move.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
 import { shiftHandler, ShiftOp } from '../ops/shift.ts';
@@ -209,6 +209,23 @@ function shiftConst(i: Insn, st: EmitState): Emitted | null {
   return { code: lines.join(' '), mayFault: false, writesMemory: false };
 }
 
+/** inc (op 0) / dec (op 1) of a 32/64-bit register: like add/sub 1, CF kept (read before the new flags are stored). */
+function incDecReg(i: Insn, st: EmitState): Emitted {
+  const A = i.a, dec = i.op === 1;
+  const lines: string[] = [];
+  if (i.size === 32) {
+    lines.push(`a = lo[${A}]; r = (a ${dec ? '-' : '+'} 1) | 0; lo[${A}] = r; hi[${A}] = 0;`);
+    if (st.flagsLive) lines.push(`c.fAux = cf(c); c.fA = a; c.fB = 1; c.fR = r; c.fSize = 32; c.fOp = ${dec ? LazyOp.Dec : LazyOp.Inc};`);
+  } else {
+    lines.push(`a = lo[${A}]; ah = hi[${A}];`);
+    lines.push(dec ? 'r = (a - 1) | 0; rh = a === 0 ? (ah - 1) | 0 : ah;' : 'r = (a + 1) | 0; rh = r === 0 ? (ah + 1) | 0 : ah;');
+    lines.push(`lo[${A}] = r; hi[${A}] = rh;`);
+    if (st.flagsLive) lines.push(`c.fAux = cf(c); c.fA = a; c.fAh = ah; c.fB = 1; c.fBh = 0; c.fR = r; c.fRh = rh; c.fSize = 64; c.fOp = ${dec ? LazyOp.Dec : LazyOp.Inc};`);
+  }
+  st.flags = { kind: 'add', size: i.size as 32 | 64 };
+  return { code: lines.join(' '), mayFault: false, writesMemory: false };
+}
+
 /** Emit one instruction inline, or return null to call its handler. */
 export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emitted | null {
   const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
@@ -260,6 +277,23 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     return { code: `${ea} lo[${i.a}] = el; hi[${i.a}] = ${i.size === 64 ? 'eh' : '0'};`, mayFault: false, writesMemory: false };
   }
   if (h === shiftHandler) return shiftConst(i, st);
+  if (h === incDec && regA && (i.size === 32 || i.size === 64)) return incDecReg(i, st);
+  if (h === cmovcc && regA && regB && (i.size === 32 || i.size === 64)) {
+    const cond = (st.flags ? knownCondition(st.flags, i.op) : null) ?? `cond(c, ${i.op})`;
+    const move = i.size === 64 ? `lo[${i.a}] = lo[${i.b}]; hi[${i.a}] = hi[${i.b}];` : `lo[${i.a}] = lo[${i.b}];`;
+    return { code: `if (${cond}) { ${move} }${i.size === 32 ? ` hi[${i.a}] = 0;` : ''}`, mayFault: false, writesMemory: false };
+  }
+  if (h === movzx && regA && (i.size === 32 || i.size === 64) && i.b >= 0 && i.b < 20) {
+    const src = i.op === 16 ? `lo[${i.b}] & 65535` : i.b < 16 ? `lo[${i.b}] & 255` : `(lo[${i.b - 16}] >>> 8) & 255`;
+    if (i.op !== 8 && i.op !== 16) return null;
+    if (i.op === 16 && i.b >= 16) return null;
+    return { code: `lo[${i.a}] = ${src}; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  }
+  if (h === setcc && i.a >= 0 && i.a < 20) {
+    const cond = (st.flags ? knownCondition(st.flags, i.op) : null) ?? `cond(c, ${i.op})`;
+    const code = i.a < 16 ? `lo[${i.a}] = (lo[${i.a}] & -256) | (${cond} ? 1 : 0);` : `lo[${i.a - 16}] = (lo[${i.a - 16}] & ~0xff00) | (${cond} ? 256 : 0);`;
+    return { code, mayFault: false, writesMemory: false };
+  }
   if (h === jmpRel) return { code: `c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`, mayFault: false, writesMemory: false };
   if (h === jcc) {
     const known = st.flags ? knownCondition(st.flags, i.op) : null;
