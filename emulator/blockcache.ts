@@ -49,6 +49,19 @@ export class BlockCache {
     return b;
   }
 
+  /**
+   * The block at RIP when it is one of `b`'s two cached successors (b being
+   * the block just run), else null. The run loop chains compiled blocks with it.
+   */
+  successor(b: Block): Block | null {
+    const c = this.c;
+    const s1 = b.succ1;
+    if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) { this.last = s1; return s1; }
+    const s2 = b.succ2;
+    if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { this.last = s2; return s2; }
+    return null;
+  }
+
   /** The block at RIP from the table, decoding it on a miss. */
   private find(ignoreHook: boolean): Block | null {
     const c = this.c;

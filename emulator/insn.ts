@@ -71,6 +71,8 @@ export class Block {
   valid = true;
   /** Times the interpreter ran this block; at a threshold it is compiled. */
   hits = 0;
+  /** An execution breakpoint is set at this block's start (blocks are re-cut when breakpoints change). */
+  atBreakpoint = false;
   /** The two blocks execution went to from here most recently (see BlockCache.lookup). */
   succ1: Block | null = null;
   succ2: Block | null = null;

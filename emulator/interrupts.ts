@@ -323,10 +323,13 @@ export function installSystem(c: Cpu, opts: SystemOptions = {}): SystemEvents {
   const ev = new SystemEvents();
   c.faultHandler = (cpu, f) => deliverException(cpu, f, ev);
   const src = opts.interrupts;
+  // Without an interrupt source there is nothing to accept (and the interrupt
+  // shadow only matters to acceptInterrupt): install no per-block hook, so the
+  // run loop can chain compiled blocks.
+  if (src === undefined) return ev;
   const prev = c.beforeBlock;
   c.beforeBlock = (cpu) => {
     if (prev !== null && prev(cpu)) return true;
-    if (src === undefined) { cpu.interruptShadow = false; return false; }
     return acceptInterrupt(cpu, src, ev);
   };
   return ev;

@@ -58,7 +58,7 @@ export function run(c: Cpu, budget: number): Stop {
         else if (c.stopRequested) return Stop.Requested;
       }
     }
-    const insns = b.insns;
+    let insns = b.insns;
     let n = insns.length;
     const left = end - c.icount;
     if (n > left) n = left;
@@ -92,7 +92,20 @@ export function run(c: Cpu, budget: number): Stop {
       if (n === insns.length && !step) {
         let f = b.compiled;
         if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
-        if (f !== null && (c.checks & b.checkMask) === 0) { k = f(c); c.icount += k; c.cur = null; continue; }
+        if (f !== null && (c.checks & b.checkMask) === 0) {
+          k = f(c); c.icount += k; c.cur = null;
+          // Chain compiled blocks while nothing needs the checks at the top of this loop:
+          // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
+          while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0) {
+            const nb = c.blocks.successor(b);
+            if (nb === null || nb.atBreakpoint) break;
+            const nf = nb.compiled;
+            if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.insns.length > end) break;
+            b = nb; insns = nb.insns; k = 0;
+            k = nf(c); c.icount += k; c.cur = null;
+          }
+          continue;
+        }
       }
       for (; k < n; k++) {
         const i = insns[k]!;
