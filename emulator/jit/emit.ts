@@ -209,6 +209,21 @@ function shiftConst(i: Insn, st: EmitState): Emitted | null {
   return { code: lines.join(' '), mayFault: false, writesMemory: false };
 }
 
+/** 8/16-bit ALU between low-byte/word registers or with an immediate (AH..BH and memory go through the handler). */
+function aluNarrow(i: Insn, st: EmitState): Emitted | null {
+  const op = i.op, size = i.size;
+  if (op === AluOp.Adc || op === AluOp.Sbb) return null;
+  if (!(i.a >= 0 && i.a < 16) || !((i.b >= 0 && i.b < 16) || i.b === -2)) return null;
+  const mask = size === 8 ? 255 : 65535;
+  const src = i.b === -2 ? `${i.immLo}` : `lo[${i.b}] & ${mask}`;
+  const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b' : 'a & b';
+  const lines = [`a = lo[${i.a}] & ${mask}; b = ${src}; r = ${expr};`];
+  if (op < AluOp.Cmp) lines.push(`lo[${i.a}] = (lo[${i.a}] & ${~mask}) | (r & ${mask});`);
+  if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = ${size}; c.fA = a; c.fB = b; c.fR = r;`);
+  st.flags = null; // known-condition shortcuts are written for 32/64-bit operands
+  return { code: lines.join(' '), mayFault: false, writesMemory: false };
+}
+
 /** inc (op 0) / dec (op 1) of a 32/64-bit register: like add/sub 1, CF kept (read before the new flags are stored). */
 function incDecReg(i: Insn, st: EmitState): Emitted {
   const A = i.a, dec = i.op === 1;
@@ -238,6 +253,7 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
   if (h === aluRI32) return alu(i, st, 32, 'imm', 'reg', '');
   if (h === aluRR64) return alu(i, st, 64, 'reg', 'reg', '');
   if (h === aluRI64) return alu(i, st, 64, 'imm', 'reg', '');
+  if (h === aluHandler && (i.size === 8 || i.size === 16)) return aluNarrow(i, st);
   if ((h === aluHandler && i.size === 32) || h === aluHandler64) {
     const size = i.size as 32 | 64;
     const ea = emitEA(i, codeBits);
