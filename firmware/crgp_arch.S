@@ -133,35 +133,7 @@ long64:
   wrmsr
 1:
   PUTS64 "FS base 0x12345000: "
-  mov $0xc0000100, %ecx
-  xor %edx, %edx
-  mov $page_f, %eax
-  wrmsr
-  movl $0x5a5a, page_f+8
-  mov %fs:8, %eax
-  HEX64N %rax, 4
-  PUTS64 "\nswapgs: "
-  mov $0xc0000102, %ecx
-  xor %edx, %edx
-  mov $page_f, %eax
-  wrmsr
-  swapgs
-  mov %gs:8, %eax
-  HEX64N %rax, 4
-  swapgs
-  PUTS64 "\nmov to CR1:\n"
-  RECOVER64 1f
-  .byte 0x0f, 0x22, 0xc8   # mov %rax, %cr1
-1:
-  PUTS64 "cr4="
-  mov %cr4, %rax
-  HEX64N %rax, 8
-  PUTS64 " efer="
-  mov $0xc0000080, %ecx
-  rdmsr
-  HEX64N %rax, 4
-  PUTS64 "\ndone\n"
-  EXIT64 0x14
+  CRGP_TAIL64
 
 .section .bss
 .align 4096

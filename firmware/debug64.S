@@ -149,21 +149,10 @@ bp1:
   movw $0x0f, gdt+0x50
   mov $0x50, %ax
   ltr %ax
-  mov $pt0, %rdi
-  mov $512, %ecx
-2:
-  orq $4, (%rdi)
-  add $8, %rdi
-  loop 2b
+  USER_PAGES64
   mov %cr3, %rax
   mov %rax, %cr3
-  push $0x3b
-  push $user_stack_top
-  pushfq
-  orq $0x3000, (%rsp)
-  push $0x43
-  push $user64
-  iretq
+  IRET_TO_USER64 user64
 user64:
   PUTS64 "ring 3 int to DPL 1 code, TSS limit 0x0f:\n"
   movq $1f, recover

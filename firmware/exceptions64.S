@@ -94,21 +94,10 @@ long64:
   # Ring 3: iretq to user code; int 0x30 from there switches to RSP0.
   PUTS64 "ring 3:\n"
   # Let ring 3 touch the program (user bit on the 2 MiB of pt0 and the stack).
-  mov $pt0, %rdi
-  mov $512, %ecx
-2:
-  orq $4, (%rdi)
-  add $8, %rdi
-  loop 2b
+  USER_PAGES64
   mov %cr3, %rax
   mov %rax, %cr3
-  push $0x3b            # ss = user data | 3
-  push $user_stack_top
-  pushfq
-  orq $0x3000, (%rsp)   # IOPL 3 so ring 3 can print
-  push $0x43            # cs = user code64 | 3
-  push $user64
-  iretq
+  IRET_TO_USER64 user64
 user64:
   mov %cs, %ax
   PUTS64 "cs="

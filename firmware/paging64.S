@@ -94,25 +94,14 @@ long64:
   mov (%rax), %rax
 1:
   # Ring 3: user pages are the program's (pt0 entries get U), page_s stays supervisor.
-  mov $pt0, %rdi
-  mov $512, %ecx
-2:
-  orq $4, (%rdi)
-  add $8, %rdi
-  loop 2b
+  USER_PAGES64
   mov $page_s, %eax
   shr $12, %eax
   andq $~4, pt0(,%eax,8)
   movb $0xc3, page_s
   mov %cr3, %rax
   mov %rax, %cr3
-  push $0x3b
-  push $user_stack_top
-  pushfq
-  orq $0x3000, (%rsp)
-  push $0x43
-  push $user64
-  iretq
+  IRET_TO_USER64 user64
 user64:
   PUTS64 "user read supervisor page:\n"
   RECOVER64 1f

@@ -44,21 +44,10 @@ long64:
   int $0x31
 1:
   lidt idt64_desc
-  mov $pt0, %rdi
-  mov $512, %ecx
-2:
-  orq $4, (%rdi)
-  add $8, %rdi
-  loop 2b
+  USER_PAGES64
   mov %cr3, %rax
   mov %rax, %cr3
-  push $0x3b
-  push $user_stack_top
-  pushfq
-  orq $0x3000, (%rsp)
-  push $0x43
-  push $user64
-  iretq
+  IRET_TO_USER64 user64
 user64:
   PUTS64 "int through a DPL 0 gate from ring 3:\n"
   mov $idt64 + 0x33 * 16, %rax

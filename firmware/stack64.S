@@ -71,12 +71,7 @@ long64:
   movb $0, idt64+6*16+4
 
   # Ring 3 with CR0.AM: RFLAGS.AC decides.
-  mov $pt0, %rdi
-  mov $512, %ecx
-2:
-  orq $4, (%rdi)
-  add $8, %rdi
-  loop 2b
+  USER_PAGES64
   mov %cr3, %rax
   mov %rax, %cr3
   mov %cr0, %rax
@@ -84,13 +79,7 @@ long64:
   mov %rax, %cr0
   movq $0x1122334455667788, %rax
   mov %rax, data
-  push $0x3b
-  push $user_stack_top
-  pushfq
-  orq $0x3000, (%rsp)
-  push $0x43
-  push $user64
-  iretq
+  IRET_TO_USER64 user64
 user64:
   PUTS64 "ring 3, AC clear, qword at data+1: "
   mov data+1, %rax
