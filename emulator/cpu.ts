@@ -451,11 +451,6 @@ export class Cpu {
     return l;
   }
 
-  /** Fetch code bytes at a linear address for the decoder (execute access, faults as #PF). */
-  fetchByte(lo: number, hi: number): number {
-    return this.physRead(translate(this, lo, hi, Access.Exec), 1);
-  }
-
   /** Translate a linear address for an execute access (used by the block builder). */
   translateExec(lo: number, hi: number): number {
     return translate(this, lo, hi, Access.Exec);

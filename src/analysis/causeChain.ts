@@ -14,6 +14,7 @@
 // deterministic, so every re-run sees the same instructions and writes.
 import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, Code, type Instruction } from 'iced-x86';
 import type { BootMachine } from '../machine/bootMachine.ts';
+import { codeByte, codePhys } from './guestCode.ts';
 import type { WriteRecord } from '../machine/provenance.ts';
 
 export type CauseKind = 'fault' | 'register' | 'memory' | 'write' | 'copy' | 'hypervisor' | 'loader' | 'end';
@@ -76,12 +77,12 @@ interface Decoded { ins: Instruction; text: string; bytes: Uint8Array }
 function decodeAtRip(m: BootMachine): Decoded {
   const c = m.cpu;
   const rip = c.getRip();
-  const csBase = c.codeBits === 64 ? 0n : BigInt(c.segBaseLo[1]! >>> 0);
   const buf = new Uint8Array(15);
   let n = 0;
   for (; n < 15; n++) {
-    const lin = BigInt.asUintN(64, rip + BigInt(n) + csBase);
-    try { buf[n] = c.physReadByte(c.translateExec(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0)); } catch { break; }
+    const b = codeByte(c, rip, n);
+    if (b === null) break;
+    buf[n] = b;
   }
   const d = new Decoder(c.codeBits, buf.subarray(0, n), DecoderOptions.None);
   d.ip = rip;
@@ -172,12 +173,12 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
     regsRead.length ? { kind: 'reg', reg: regsRead[0]!.reg, at: opts.faultIcount }
       : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
   // Corrupted code: the instruction itself is the bad data.
-  const codePhys = physOfCode(mf, fRip);
+  const codeAt = codePhys(mf.cpu, fRip);
   const codeLen = Math.max(1, Math.min(8, f.bytes.length));
-  if (codePhys !== null && opts.codeCorrupted?.(codePhys, codeLen)) {
-    step({ kind: 'memory', icount: opts.faultIcount, address: codePhys, value: Array.from(f.bytes, (b) => b.toString(16).padStart(2, '0')).join(' '),
-      text: `its own bytes at phys ${hex(codePhys)} differ from vmlinux: the code itself was corrupted` });
-    follow = { kind: 'mem', phys: codePhys, size: codeLen, at: opts.faultIcount };
+  if (codeAt !== null && opts.codeCorrupted?.(codeAt, codeLen)) {
+    step({ kind: 'memory', icount: opts.faultIcount, address: codeAt, value: Array.from(f.bytes, (b) => b.toString(16).padStart(2, '0')).join(' '),
+      text: `its own bytes at phys ${hex(codeAt)} differ from vmlinux: the code itself was corrupted` });
+    follow = { kind: 'mem', phys: codeAt, size: codeLen, at: opts.faultIcount };
   }
 
   while (follow && steps.length < maxSteps) {
@@ -265,13 +266,6 @@ function memoryOperandRegister(ins: Instruction, reg: number): boolean {
   const used = (info.usedMemory() as { base: number; index: number }[]).some((u) => gprOf(u.base) === reg || gprOf(u.index) === reg);
   info.free();
   return used;
-}
-
-/** Physical address of code at `rip` (CS-relative outside 64-bit mode). */
-function physOfCode(m: BootMachine, rip: bigint): number | null {
-  const c = m.cpu;
-  const lin = BigInt.asUintN(64, rip + (c.codeBits === 64 ? 0n : BigInt(c.segBaseLo[1]! >>> 0)));
-  try { return c.translateExec(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0); } catch { return null; }
 }
 
 function memFollow(m: BootMachine, r: { lin: bigint; size: number }, at: number): { kind: 'mem'; phys: number; size: number; at: number } | null {

@@ -3,6 +3,7 @@
 // around RIP with the instruction at RIP marked and disassembled.
 import { disassemble, type Cpu, type CpuState } from '../../emulator/index.ts';
 import { Decoder, DecoderOptions, Code } from 'iced-x86';
+import { codeByte } from './guestCode.ts';
 
 const FLAG_NAMES: [number, string][] = [[0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], [0x40, 'ZF'], [0x80, 'SF'], [0x100, 'TF'], [0x200, 'IF'], [0x400, 'DF'], [0x800, 'OF'], [0x4000, 'NT'], [0x10000, 'RF'], [0x20000, 'VM'], [0x40000, 'AC'], [0x200000, 'ID']];
 const GPRS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -15,17 +16,6 @@ export function decodeFlags(f: number): string {
 }
 
 export interface CodeWindow { start: bigint; bytes: Uint8Array; ripOffset: number; disassembly: string[] }
-
-/** One code byte at RIP-relative offset `k`, read through the guest's page tables; null where unmapped. */
-function codeByte(c: Cpu, rip: bigint, k: number): number | null {
-  const csBase = c.codeBits === 64 ? 0n : BigInt(c.segBaseLo[1]! >>> 0);
-  const lin = BigInt.asUintN(64, rip + BigInt(k) + csBase);
-  try {
-    return c.physReadByte(c.translateExec(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0));
-  } catch {
-    return null;
-  }
-}
 
 /** Code bytes around RIP (as far as they are mapped) and the disassembly from RIP on. */
 export function codeAround(c: Cpu, rip: bigint, before = 16, after = 16): CodeWindow | null {
