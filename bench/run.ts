@@ -1,6 +1,6 @@
 // `npm run bench`: runs CPU-bound guest code through the core and prints
 // MIPS (instructions retired per second of wall time) and wall time.
-import { Cpu, FlatMemory, Stop } from '../emulator/index.ts';
+import { Cpu, FlatMemory, Stop, DEFAULT_COMPILE_THRESHOLD } from '../emulator/index.ts';
 import { buildWorkload, LOAD_ADDRESS } from './build.ts';
 
 function runWorkload(image: Uint8Array, jitThreshold: number): { insns: number; seconds: number; cpuSeconds: number; result: bigint } {
@@ -24,7 +24,7 @@ const image = buildWorkload();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
 console.log(`workload: freestanding C (sort, LZ decode, adler32), ${image.length} bytes at 0x${LOAD_ADDRESS.toString(16)}`);
 // Two configurations: the interpreter alone, and with hot blocks compiled to JavaScript (the default).
-const modes: [string, number][] = [['interpreter only', 0], ['with the block compiler', new Cpu({ memory: new FlatMemory(4096) }).jitThreshold]];
+const modes: [string, number][] = [['interpreter only', 0], ['with the block compiler', DEFAULT_COMPILE_THRESHOLD]];
 if (process.env.BOOTPATH_JIT_THRESHOLD !== undefined) modes.splice(0, 2, [`jit threshold ${process.env.BOOTPATH_JIT_THRESHOLD}`, Number(process.env.BOOTPATH_JIT_THRESHOLD)]);
 for (const [name, threshold] of modes) {
   const mips: number[] = [];

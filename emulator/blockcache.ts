@@ -38,10 +38,8 @@ export class BlockCache {
     // Mode, CS base and paging changes end blocks with blockExit, so a RIP match suffices then.
     const prev = this.last;
     if (prev !== null && !c.blockExit) {
-      const s1 = prev.succ1;
-      if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) { this.last = s1; return s1; }
-      const s2 = prev.succ2;
-      if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { prev.succ2 = s1; prev.succ1 = s2; this.last = s2; return s2; }
+      const s = this.successor(prev);
+      if (s !== null) return s;
     }
     const b = this.find(ignoreHook);
     if (b !== null && prev !== null && !c.blockExit) { prev.succ2 = prev.succ1; prev.succ1 = b; }
@@ -58,7 +56,7 @@ export class BlockCache {
     const s1 = b.succ1;
     if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) { this.last = s1; return s1; }
     const s2 = b.succ2;
-    if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { this.last = s2; return s2; }
+    if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { b.succ2 = s1; b.succ1 = s2; this.last = s2; return s2; }
     return null;
   }
 
