@@ -103,10 +103,24 @@ export class Cpu {
   canonShift = 15;
 
   // Execution bookkeeping.
-  /** Instructions retired: the virtual clock. */
+  /**
+   * The virtual clock: instructions retired, where each iteration of a
+   * rep-prefixed string instruction counts as one (docs/time-model.md).
+   * Advances a block at a time; rep iterations are added as they happen.
+   */
   icount = 0;
+  /**
+   * The clock value the current block must not pass (set by the run loop:
+   * the run's budget, one step, stepLimit). A rep string instruction stops
+   * between iterations when it is reached and resumes in the next run.
+   */
+  limit = Infinity;
+  /** The largest icount at which the rest of the current block still fits before `limit` (rep iterations end the block beyond it). */
+  fit = Infinity;
   /** The instruction being executed (for fault RIP and write attribution); null between blocks. */
   cur: Insn | null = null;
+  /** The instruction whose fault is being delivered (for reports), while the run loop delivers it. */
+  faultInsn: Insn | null = null;
   /** Set by handlers that change how following code must be decoded or run; ends the current block. */
   blockExit = false;
   /** Interrupt shadow after sti / mov ss: no interrupt before the next instruction completes. */
@@ -120,8 +134,12 @@ export class Cpu {
   stopRequested = false;
   /** Executions of a block before it is compiled to JS (0: never). */
   jitThreshold = DEFAULT_COMPILE_THRESHOLD;
-  /** When > 0, blocks execute at most this many instructions (single-stepping, exact stops). */
+  /** When > 0, blocks execute at most this many instructions, a rep iteration counting as one (single-stepping, exact stops); compiled blocks are not chained. */
   stepLimit = 0;
+  /** Run every block in the interpreter (exact stops after any access a hook watches, e.g. a debugger's read watchpoint). */
+  interpretOnly = false;
+  /** True while the block builder reads code bytes (instruction fetch, not a data read). */
+  fetching = false;
   /** Called before each block; return true to re-check stop conditions (it may have changed RIP or state). */
   beforeBlock: ((c: Cpu) => boolean) | null = null;
   /** Exception delivery (installed by the system layer); null: faults stop the run. */
@@ -451,6 +469,21 @@ export class Cpu {
     return l;
   }
 
+  /**
+   * RAM offset of the 4 KiB page holding a linear address when the read TLB
+   * maps it (plain RAM, no FRAME_READ_SLOW), else -1. Never walks tables.
+   */
+  tlbReadPage(lo: number, hi: number): number {
+    const idx = (lo >>> 12) & TLB_MASK;
+    return this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi ? this.rPhys[idx]! : -1;
+  }
+
+  /** Like tlbReadPage for writes: a hit means plain RAM with no FRAME_WRITE_SLOW and no decoded code, dirty bit already set. */
+  tlbWritePage(lo: number, hi: number): number {
+    const idx = (lo >>> 12) & TLB_MASK;
+    return this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi ? this.wPhys[idx]! : -1;
+  }
+
   /** Translate a linear address for an execute access (used by the block builder). */
   translateExec(lo: number, hi: number): number {
     return translate(this, lo, hi, Access.Exec);
@@ -464,9 +497,11 @@ export class Cpu {
   }
 
   /**
-   * Instructions retired before the one executing now. `icount` advances a
-   * block at a time; during a block this adds the current instruction's
-   * position, so RDTSC and write records see the exact virtual time.
+   * The virtual time of the instruction executing now (of its current
+   * iteration, for a rep string instruction). `icount` advances a block at a
+   * time (plus rep iterations as they happen); during a block this adds the
+   * current instruction's position, so RDTSC and write records see the
+   * exact virtual time.
    */
   preciseIcount(): number {
     const i = this.cur;

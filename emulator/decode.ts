@@ -236,8 +236,13 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
   try { nextPhys = c.translateExec(nLo, nHi); } catch (e) { if (e instanceof CpuFault) { nextFault = e; c.cr2Lo = cr2Lo; c.cr2Hi = cr2Hi; } else throw e; }
   const take = pageRest;
   const buf = new Uint8Array(take + (nextPhys >= 0 ? 15 : 0));
-  for (let k = 0; k < take; k++) buf[k] = c.physReadByte(firstPhys + k);
-  if (nextPhys >= 0) for (let k = 0; k < 15; k++) buf[take + k] = c.physReadByte(nextPhys + k);
+  c.fetching = true; // code fetches are not data accesses (a debugger's read watchpoint ignores them)
+  try {
+    for (let k = 0; k < take; k++) buf[k] = c.physReadByte(firstPhys + k);
+    if (nextPhys >= 0) for (let k = 0; k < 15; k++) buf[take + k] = c.physReadByte(nextPhys + k);
+  } finally {
+    c.fetching = false;
+  }
 
   // iced decoders are bound to their buffer; make one per block (cheap next to the work saved by caching).
   const d = new Decoder(bits, buf, DecoderOptions.None);

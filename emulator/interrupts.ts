@@ -260,7 +260,7 @@ function record(f: CpuFault): FaultRecord { return { vector: f.vector, errorCode
 export function deliverException(c: Cpu, f: CpuFault, ev: SystemEvents): boolean {
   const chain: CpuFault[] = [f];
   const rip = c.getRip();
-  const insn = c.cur;
+  const insn = c.cur ?? c.faultInsn;
   let vector = f.vector;
   let code = HAS_ERROR_CODE.has(vector) ? Math.max(f.errorCode, 0) : -1;
   for (;;) {

@@ -28,8 +28,12 @@ export const enum Stop {
 export type FaultHandler = (c: Cpu, f: CpuFault) => boolean;
 
 /**
- * Run up to `budget` instructions. Returns why it stopped; on Stop.Fault the
- * fault is in c.lastFault and RIP points at the faulting instruction.
+ * Run up to `budget` units of virtual time: instructions, with each
+ * iteration of a rep string instruction counted as one (docs/time-model.md).
+ * On Stop.Budget exactly `budget` units ran; a rep string instruction may be
+ * left between iterations (RIP on it, RCX/RSI/RDI the work left) and the
+ * next run resumes it. Returns why it stopped; on Stop.Fault the fault is in
+ * c.lastFault and RIP points at the faulting instruction.
  */
 export function run(c: Cpu, budget: number): Stop {
   const end = c.icount + budget;
@@ -59,16 +63,19 @@ export function run(c: Cpu, budget: number): Stop {
       }
     }
     let insns = b.insns;
-    let n = insns.length;
-    const left = end - c.icount;
-    if (n > left) n = left;
-    if (c.stepLimit > 0 && n > c.stepLimit) n = c.stepLimit;
+    // Time this block may use (an instruction or a rep iteration is one unit; docs/time-model.md).
+    let lim = end - c.icount;
+    if (c.stepLimit > 0 && lim > c.stepLimit) lim = c.stepLimit;
     // RFLAGS.TF at the start of an instruction: a single-step #DB after it (SDM Vol. 3A 18.3.1.4).
-    // DR7 breakpoints (debugregs.ts): one instruction at a time too.
+    // DR7 breakpoints (debugregs.ts): one instruction at a time too. Both step a rep string instruction one iteration at a time.
     const tf = (c.flagsSys & TF) !== 0;
     const step = tf || c.dbg !== 0;
+    if (step) lim = 1;
+    const n0 = insns.length;
+    const n = n0 < lim ? n0 : lim;
+    c.limit = c.icount + lim;
+    c.fit = c.limit - n;
     if (step) {
-      n = 1;
       if ((c.dbg & 0xf) !== 0 && (c.flagsSys & RF) === 0) {
         const hit = execBreakpoints(c, b.linLo, b.linHi);
         if (hit !== 0) {
@@ -89,19 +96,20 @@ export function run(c: Cpu, budget: number): Stop {
     let k = 0;
     try {
       // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
-      if (n === insns.length && !step) {
+      if (n === n0 && !step && !c.interpretOnly) {
         let f = b.compiled;
         if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
         if (f !== null && (c.checks & b.checkMask) === 0) {
           k = f(c); c.icount += k; c.cur = null;
           // Chain compiled blocks while nothing needs the checks at the top of this loop:
           // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
-          while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0) {
+          while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0 && c.stepLimit === 0) {
             const nb = c.blocks.successor(b);
             if (nb === null || nb.atBreakpoint) break;
             const nf = nb.compiled;
             if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.insns.length > end) break;
             b = nb; insns = nb.insns; k = 0;
+            c.fit = end - insns.length; // c.limit is `end` here (no stepping, no stepLimit)
             k = nf(c); c.icount += k; c.cur = null;
           }
           continue;
@@ -121,8 +129,12 @@ export function run(c: Cpu, budget: number): Stop {
       const i = c.cur!;
       if (k === 0) k = Math.max(0, insns.indexOf(i)); // a compiled block faulted: count what retired before it
       c.icount += k;
+      // icount is now the faulting instruction's time, which its delivery's stack writes must see (preciseIcount).
+      c.cur = null; c.faultInsn = i;
       c.ripLo = i.ripLo; c.ripHi = i.ripHi;
-      if (!raise(c, refine(i, e))) return c.shutdown ? Stop.TripleFault : Stop.Fault;
+      const delivered = raise(c, refine(i, e));
+      c.faultInsn = null;
+      if (!delivered) return c.shutdown ? Stop.TripleFault : Stop.Fault;
       continue;
     }
     if (step && k === 1 && (tf || c.dbgHit !== 0) && c.events === events && !c.shutdown && !c.halted && !c.ssShadow) {
@@ -154,8 +166,10 @@ function raise(c: Cpu, f: CpuFault): boolean {
 }
 
 /**
- * Execute exactly one instruction at RIP without delivering exceptions.
- * Returns -1, or the vector of the exception it raised (state as before the instruction).
+ * Execute exactly one instruction at RIP without delivering exceptions; a
+ * rep string instruction runs all its iterations (the clock advances by
+ * their count). Returns -1, or the vector of the exception it raised
+ * (state as before the instruction; a rep stops at the faulting iteration).
  */
 export function runOne(c: Cpu): number {
   let b;
@@ -168,6 +182,7 @@ export function runOne(c: Cpu): number {
   const i = b!.insns[0]!;
   c.cur = i;
   c.blockExit = false;
+  c.limit = Infinity; c.fit = Infinity; // a rep string instruction runs to its end
   c.ripLo = i.nextLo; c.ripHi = i.nextHi;
   try {
     i.exec(c, i);

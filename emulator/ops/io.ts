@@ -7,7 +7,7 @@ import { Seg } from '../regs.ts';
 import { gp } from '../fault.ts';
 import { DF } from '../flags.ts';
 import { setReg } from './operands.ts';
-import { indexAddress, advance, countZero, decCount, REP_NONE } from './string.ts';
+import { indexAddress, advance, countZero, decCount, another, repDone, repStart, REP_NONE } from './string.ts';
 import { sysRead, addLinear } from '../sysmem.ts';
 
 /** #GP(0) unless the current privilege may access `bytes` ports from `port`. */
@@ -50,14 +50,18 @@ export function outOp(c: Cpu, i: Insn): void {
   if (c.stopRequested) c.blockExit = true;
 }
 
-/** ins: ES:[rdi] ← port dx. */
+/** ins: ES:[rdi] ← port dx. With rep, one unit of time per iteration, suspended between iterations at the run's limit (string.ts). */
 export function ins(c: Cpu, i: Insn): void {
   const size = i.size, bytes = size >> 3, asize = i.asize, rep = i.op !== REP_NONE;
   const step = (c.flagsSys & DF) ? -bytes : bytes;
   const port = c.lo[2]! & 0xffff;
   checkIo(c, port, bytes);
-  for (;;) {
-    if (rep && countZero(c, asize)) return;
+  if (rep) repStart(c);
+  for (let first = true; ; first = false) {
+    if (rep) {
+      if (countZero(c, asize)) break;
+      if (!first && !another(c, i)) return;
+    }
     indexAddress(c, 7, asize, c.codeBits === 64 ? -1 : Seg.ES, size, MEM_WRITE);
     const aLo = c.eaLo, aHi = c.eaHi;
     // Check the destination before reading the port (a read may have side effects).
@@ -68,6 +72,7 @@ export function ins(c: Cpu, i: Insn): void {
     if (!rep) return;
     decCount(c, asize);
   }
+  repDone(c);
 }
 
 /** outs: port dx ← seg:[rsi]. */
@@ -77,8 +82,12 @@ export function outs(c: Cpu, i: Insn): void {
   const port = c.lo[2]! & 0xffff;
   checkIo(c, port, bytes);
   c.blockExit = true; // a device may have requested a stop
-  for (;;) {
-    if (rep && countZero(c, asize)) return;
+  if (rep) repStart(c);
+  for (let first = true; ; first = false) {
+    if (rep) {
+      if (countZero(c, asize)) return;
+      if (!first && !another(c, i)) return;
+    }
     indexAddress(c, 6, asize, i.seg, size, MEM_READ);
     const v = bytes === 1 ? c.read8(c.eaLo, c.eaHi) : bytes === 2 ? c.read16(c.eaLo, c.eaHi) : c.read32(c.eaLo, c.eaHi) >>> 0;
     c.ports.portOut(port, bytes, v);

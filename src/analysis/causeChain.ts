@@ -12,19 +12,26 @@
 // exactly `stopAt` instructions have retired (prepare runs after loading,
 // before the run: it is where frames get tracked). The machine is
 // deterministic, so every re-run sees the same instructions and writes.
-import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, Code, type Instruction } from 'iced-x86';
+import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, Code, MemorySizeExt, type Instruction } from 'iced-x86';
+import type { Cpu } from '../../emulator/index.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
 import { codeByte, codePhys } from './guestCode.ts';
 import type { WriteRecord } from '../machine/provenance.ts';
 
+/** What a step of a cause chain is (CauseStep.kind). */
 export type CauseKind = 'fault' | 'register' | 'memory' | 'write' | 'copy' | 'hypervisor' | 'loader' | 'end';
 
+/** One link of a cause chain, from the faulting instruction back towards where the bad value came from. */
 export interface CauseStep {
+  /** The fault, a register's last writer, a memory read, a write, a copy, a hypervisor write, the loader, or the end of the chain. */
   kind: CauseKind;
   /** Instructions retired before this step's instruction (its position on the virtual clock). */
   icount: number;
+  /** The instruction's address (steps about a CPU instruction). */
   rip?: bigint;
+  /** "symbol+0xoff" of `rip`, by the boot's stage at that time. */
   where?: string;
+  /** The instruction's disassembly. */
   instruction?: string;
   /** Guest-physical address of the bytes this step is about. */
   address?: number;
@@ -32,6 +39,7 @@ export interface CauseStep {
   value?: string;
   /** The instruction's bytes, as hex. */
   bytes?: string;
+  /** The step in words, as formatCauseChain prints it. */
   text: string;
 }
 
@@ -51,6 +59,7 @@ export interface CauseChainOptions {
    * from where — before the registers.
    */
   codeCorrupted?: (phys: number, len: number) => boolean;
+  /** The longest chain followed. */
   maxSteps?: number;
 }
 
@@ -71,10 +80,10 @@ function gprOf(r: number): number {
   return -1;
 }
 
-interface Decoded { ins: Instruction; text: string; bytes: Uint8Array }
+export interface Decoded { ins: Instruction; text: string; bytes: Uint8Array }
 
 /** Decode the instruction at the machine's RIP (read through its page tables). */
-function decodeAtRip(m: BootMachine): Decoded {
+export function decodeAtRip(m: { cpu: Cpu }): Decoded {
   const c = m.cpu;
   const rip = c.getRip();
   const buf = new Uint8Array(15);
@@ -101,8 +110,8 @@ function registerAccesses(ins: Instruction): Access[] {
 const writes = (mode: number) => mode === OpAccess.Write || mode === OpAccess.ReadWrite || mode === OpAccess.CondWrite || mode === OpAccess.ReadCondWrite;
 const reads = (mode: number) => mode === OpAccess.Read || mode === OpAccess.ReadWrite || mode === OpAccess.CondRead || mode === OpAccess.ReadCondWrite;
 
-/** Memory operands an instruction reads, as linear addresses computed from the machine's current registers. */
-function memoryReads(m: BootMachine, ins: Instruction): { lin: bigint; size: number }[] {
+/** Memory operands an instruction reads, as linear addresses computed from the machine's current registers, with their sizes. */
+export function memoryReads(m: { cpu: Cpu }, ins: Instruction): { lin: bigint; size: number }[] {
   const info = infoFactory.info(ins);
   const c = m.cpu;
   const out: { lin: bigint; size: number }[] = [];
@@ -116,16 +125,11 @@ function memoryReads(m: BootMachine, ins: Instruction): { lin: bigint; size: num
       const s = u.segment - Register.ES;
       if (s >= 0 && s < 6) a += (BigInt(c.segBaseHi[s]! >>> 0) << 32n) | BigInt(c.segBaseLo[s]! >>> 0);
     }
-    out.push({ lin: BigInt.asUintN(c.codeBits === 64 ? 64 : 32, a), size: Math.max(1, Math.min(8, memorySizeBytes(ins))) });
+    // The operand's own size (iced's MemorySize), not a guess from the text; vector operands are followed 8 bytes at a time.
+    out.push({ lin: BigInt.asUintN(c.codeBits === 64 ? 64 : 32, a), size: Math.max(1, Math.min(8, MemorySizeExt.size(u.memorySize))) });
   }
   info.free();
   return out;
-}
-
-function memorySizeBytes(ins: Instruction): number {
-  const t = formatter.format(ins);
-  if (/q\b|%r[a-z0-9]+/.test(t)) return 8;
-  return 4;
 }
 
 function physOf(m: BootMachine, lin: bigint): number | null {

@@ -1,13 +1,20 @@
-// The image check for humans: how many bytes were compared and which
-// ranges differ, named by symbol.
+// The image check for humans: how many bytes were compared, where vmlinux
+// sits displaced (shifts first), and which other ranges differ, named by symbol.
 import type { ImageDiff } from './imageDiff.ts';
 
 const hex = (b: Uint8Array) => Array.from(b.subarray(0, 16), (x) => x.toString(16).padStart(2, '0')).join(' ') + (b.length > 16 ? ' …' : '');
 
+/** The image diff for a terminal: identical, or the shifted runs and the differing ranges (at most `maxRanges`), named by symbol. */
 export function formatImageDiff(d: ImageDiff, maxRanges = 20): string {
   const n = (x: number) => x.toLocaleString('en-US');
   if (d.bytesDiffering === 0) return `image:   ${n(d.bytesCompared)} bytes of vmlinux's PT_LOAD segments compared at the jump to startup_64: identical`;
-  const L = [`image:   ${n(d.bytesDiffering)} of ${n(d.bytesCompared)} bytes differ from vmlinux (relocated by 0x${d.virtDelta.toString(16)}), in ${n(d.ranges.length)} range(s):`];
+  const shifts = d.shifts ?? [];
+  const shifted = shifts.length ? `; ${n(d.bytesShifted)} of them are vmlinux displaced, in ${n(shifts.length)} shifted run(s), the rest` : ',';
+  const L = [`image:   ${n(d.bytesDiffering)} of ${n(d.bytesCompared)} bytes differ from vmlinux (relocated by 0x${d.virtDelta.toString(16)})${shifted} in ${n(d.ranges.length)} range(s):`];
+  const off = (p: number) => `+0x${(p - d.outputPhys).toString(16)}`;
+  for (const s of shifts) {
+    L.push(`  ${off(s.phys)}..${off(s.phys + s.length)}: vmlinux shifted by ${s.shift > 0 ? '+' : '-'}${Math.abs(s.shift)} bytes  (phys 0x${s.phys.toString(16)}, ${s.where}; holds ${s.from}; ${n(s.bytesExplained)} differing bytes)`);
+  }
   for (const r of d.ranges.slice(0, maxRanges)) {
     L.push(`  phys 0x${r.phys.toString(16)} +${r.length}  ${r.where}`);
     L.push(`    vmlinux: ${hex(r.expected)}`);

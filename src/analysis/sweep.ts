@@ -1,165 +1,186 @@
 // Sweeps: one Xen scenario booted with its stale shared_info frame at each
-// gfn of a range, each run started from a snapshot taken after loading, on
-// worker threads; each run classified.
+// frame of a region (the new kernel's image, the decompressor's footprint,
+// everything kexec and the decompressor touch, or a range), for each seed
+// and each shift of the hypervisor's schedule; each run started from a
+// snapshot taken after loading, on worker processes, and classified.
 //
-// Classes:
-//  - clean:  reached x86_64_start_kernel; the image at the jump to
-//            startup_64 is byte-identical to vmlinux, and no hypervisor
-//            write landed in the new kernel's [_text, _end) after that jump.
-//            (`latent` marks a clean run whose stale frame lies inside the new
-//            kernel's [_text, _end): the next time update will corrupt it.)
-//  - silent: reached x86_64_start_kernel, but the image differed from vmlinux
-//            at the jump, or Xen wrote into [_text, _end) after it. Nothing
-//            failed yet: the kernel runs on with wrong bytes.
-//  - crash:  a triple fault or an undelivered fault (phase, rip, symbol).
-//  - hang:   hlt with interrupts off (e.g. the decompressor's error()), or a
-//            loop without progress (purgatory's sha256 mismatch), or the budget.
-import { Worker } from 'node:worker_threads';
-import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
-import { describeAddress } from '../boot/kexecBoot.ts';
-import type { ScenarioRun } from '../xen/bootScenario.ts';
+// Classes (SweepClass; the map's characters are in sweepMap.ts):
+//  - clean:   reached x86_64_start_kernel; the image at the jump to
+//             startup_64 is byte-identical to vmlinux, and no hypervisor
+//             write landed in the new kernel's [_text, _end) after that jump.
+//             (`latent` marks a clean run whose stale frame lies inside the new
+//             kernel's [_text, _end): the next time update will corrupt it.)
+//  - silent:  reached x86_64_start_kernel, but the image differed from vmlinux
+//             at the jump, or Xen wrote into [_text, _end) after it. Nothing
+//             failed yet: the kernel runs on with wrong bytes.
+//  - shifted: reached, and the image diff found vmlinux displaced by some
+//             bytes over a range (imageDiff.shifts): the decompressor's input or
+//             state was altered, not bytes overwritten in place.
+//  - crash:   a triple fault (kind "triple fault (#PF)": the exception that
+//             started it) or an undelivered fault (kind "undelivered #GP").
+//  - decompressor-error: the decompressor's error() ran (the console shows
+//             "-- System halted"); kind: its message.
+//  - hang:    hlt with interrupts off, a loop without progress (kind hlt,
+//             loop), or the instruction budget ran out (kind budget).
+//  - error:   bootpath itself failed on the run (an exception in the worker,
+//             or the worker died on every attempt): not a guest outcome.
+import { existsSync } from 'node:fs';
+import { loadScenario } from '../xen/scenario.ts';
+import { resolveScenario } from '../xen/scenarioResolve.ts';
+import { SweepExecutor } from './sweepExec.ts';
+import { SweepPool, type PoolFailure } from './sweepPool.ts';
+import { appendLines, doneLine, headerLine, jobWithoutPaths, readSweepFile, runLine, truncatePartialLine } from './sweepFile.ts';
+import { errorRow, type SweepRow } from './sweepClassify.ts';
+import {
+  canonicalJson, describeMismatch, fileSha256, inShard, planRuns, runKey, SweepFileError,
+  type PlannedRun, type Shard, type SweepInputs, type SweepJob, type SweepReference,
+} from './sweepPlan.ts';
 
-export type SweepClass = 'clean' | 'silent' | 'crash' | 'hang';
+export * from './sweepClassify.ts';
+export * from './sweepPlan.ts';
 
-export interface SweepRow {
-  gfn: number;
-  class: SweepClass;
-  /** Short "where": phase and symbol of the stop, or of the first corrupted byte for silent runs. */
-  where: string;
-  reason: string;
-  phase: string;
-  rip: string;
-  instructions: number;
-  diffBytes: number;
-  /** First differing range of the image diff ("phys_base+0x0"). */
-  diffAt: string | null;
-  /** Hypervisor writes that changed guest memory (initial page excluded), and of those, into the new kernel after its entry. */
-  xenWrites: number;
-  xenWritesIntoKernel: number;
-  /** Stale frame inside the new kernel's [_text, _end). */
-  latent: boolean;
-  /** Where the stale frame is in the new boot's memory ("new kernel: early_top_pgt+0x0", "kexec segment kernel+0x…"). */
-  frameIs: string;
-  firstGuestWrite: string | null;
-  ms: number;
+/** How to run a sweep. */
+export interface SweepOptions {
+  /** Worker processes (each a fresh Node process; one that dies is replaced and its run retried). 0: run in this process, no isolation. */
+  workers: number;
+  /** Run only this shard's runs (canonical index ≡ shard index − 1 mod count). */
+  shard?: Shard;
+  /** Append each finished run to this JSON-lines file as it finishes (sweepFile.ts). */
+  out?: string;
+  /** With `out`: an existing file is continued: only the runs not in it are run (runs that ended in `error` are redone). */
+  resume?: boolean;
+  /** Attempts per run when its worker dies (default 3); after that the run is an `error` row. */
+  maxAttempts?: number;
+  /** Each finished run, with the count done and to do in this sweep. */
+  onRow?: (row: SweepRow, done: number, total: number) => void;
+  /** Each reference run as it finishes. */
+  onReference?: (ref: SweepReference) => void;
 }
 
-/** Classify one scenario run. */
-export function classifyRun(run: ScenarioRun, gfn: number, ms: number, ref?: ScenarioRun): SweepRow {
-  const r = run.result;
-  const writes = run.timeline.hypervisorWrites.filter((w) => w.event !== 'initial_state' && w.guestVisible);
-  const intoKernel = writes.filter((w) => w.inImageAfterEntry);
-  const diffBytes = r.imageDiff?.bytesDiffering ?? 0;
-  const where = r.outcome === 'crashed' || r.outcome === 'hung' || r.outcome === 'budget' ? `${r.phase}: ${describeAddress(r, r.state.rip)}` : '';
-  let cls: SweepClass;
-  if (r.outcome === 'reached') cls = diffBytes > 0 || intoKernel.length > 0 ? 'silent' : 'clean';
-  else if (r.outcome === 'crashed') cls = 'crash';
-  else cls = 'hang';
-  const diffAt = r.imageDiff?.ranges[0]?.where ?? null;
-  const addr = gfn * 4096;
-  // Where the frame is: in this run's kernel, or (if this run never reached startup_64) where the reference run (no stale frame) put it.
-  const img = run.image ?? ref?.image ?? null;
-  const entry = r.kernelEntry ?? ref?.result.kernelEntry ?? null;
-  const latent = img !== null && addr < img.end && addr + 4096 > img.start;
-  let frameIs = 'not in the load';
-  if (run.image === null && img) run.image = img;
-  if (latent && entry) frameIs = `new kernel: ${r.symbols.table.describe(entry.linkBase + BigInt(addr - entry.outputPhys))}`;
-  else {
-    const s = r.plan.segments.find((x) => addr < x.mem + x.memsz && addr + 4096 > x.mem);
-    if (s) frameIs = `kexec segment ${s.name}+0x${(addr - s.mem).toString(16)}`;
-    else if (addr >= r.machine.ram.size) frameIs = 'outside RAM';
-  }
-  const fg = run.timeline.firstGuestWrite[0];
-  return {
-    gfn, class: cls,
-    where: cls === 'silent' ? `image differs at ${diffAt ?? intoKernel[0]?.landed ?? '?'}` : cls === 'clean' ? '' : where,
-    reason: r.reason, phase: r.phase, rip: `0x${r.state.rip.toString(16)}`, instructions: r.instructions,
-    diffBytes, diffAt, xenWrites: writes.length, xenWritesIntoKernel: intoKernel.length, latent, frameIs,
-    firstGuestWrite: fg ? `${fg.icount}: ${fg.where} ${fg.instruction}` : null, ms,
+/** A sweep's outcome (of one process or shard, or merged from shards). */
+export interface SweepResult {
+  job: SweepJob;
+  inputs: SweepInputs;
+  /** The reference run of each seed. */
+  references: SweepReference[];
+  /** Every run of the job, in canonical order. */
+  runs: PlannedRun[];
+  /** The shards the rows come from: [] for a whole sweep in one process. */
+  shards: Shard[];
+  /** The rows there are (this shard's, or all), by canonical index. */
+  rows: Map<number, SweepRow>;
+  stats: {
+    workers: number; seconds: number;
+    /** Runs this invocation ran, took from the --out file (resume), retried after a worker died. */
+    ran: number; resumed: number; retried: number;
+    /** Where the rows came from (merge: the files). */
+    files: string[];
   };
 }
 
-export interface SweepJob {
-  /** Scenario file (resolved in each worker). */
-  scenarioFile: string;
-  /** Overrides of the scenario: kernel path, load method. */
-  kernel?: string;
-  load?: 'bzImage64' | 'legacy32';
-  gfns: number[];
-  maxInstructions?: number;
+/** The hashes of what a job runs on. */
+export function sweepInputs(job: SweepJob, kernelPath: string): SweepInputs {
+  return { scenarioSha256: fileSha256(job.scenarioFile), kernelSha256: fileSha256(kernelPath) };
 }
 
-export interface SweepResult {
-  job: SweepJob;
-  rows: SweepRow[];
-  workers: number;
-  seconds: number;
-  /** The new kernel's [_text, _end) and the kernel segment, from the first run. */
-  layout: { image: [number, number] | null; kernelSegment: [number, number]; payloadBytes: number; compression: string; prepareMs: number; restoreMs: number } | null;
+/** The kernel a job boots (the override, or the scenario's). */
+export function jobKernelPath(job: SweepJob): string {
+  return job.kernel ?? resolveScenario(loadScenario(job.scenarioFile)).kernelPath;
 }
 
-/** Run a sweep on `workers` threads. Each worker prepares the kernel and a snapshot once, then restores it per gfn. */
-export async function runSweep(job: SweepJob, workers: number, onRow?: (row: SweepRow) => void): Promise<SweepResult> {
+/**
+ * Run a sweep: the reference run of each seed (its layout gives the regions),
+ * then every run of the job (or of one shard), on `workers` processes. With
+ * `out`, each finished run is appended to the file as it finishes; with
+ * `resume`, the runs already in it are taken from it and not run again.
+ * Deterministic: every row (but its `ms`) is the same whatever the workers,
+ * shards, retries or resumes.
+ */
+export async function runSweep(job: SweepJob, opts: SweepOptions): Promise<SweepResult> {
   const t0 = Date.now();
-  const tsxApi = tsxEsmApi();
-  const workerModule = new URL('./sweepWorker.ts', import.meta.url).href;
-  const boot = `import(${JSON.stringify(tsxApi)}).then((m) => { m.register(); return import(${JSON.stringify(workerModule)}); }).catch((e) => { require('node:worker_threads').parentPort.postMessage({ type: 'error', message: String(e && e.stack || e) }); });`;
-  const queue = [...job.gfns];
-  const rows: SweepRow[] = [];
-  let layout: SweepResult['layout'] = null;
-  const n = Math.max(1, Math.min(workers, queue.length));
-  await Promise.all(Array.from({ length: n }, () => new Promise<void>((resolve, reject) => {
-    const w = new Worker(boot, { eval: true, workerData: { job } });
-    const next = () => {
-      const gfn = queue.shift();
-      if (gfn === undefined) { void w.terminate().then(() => resolve()); return; }
-      w.postMessage({ type: 'run', gfn });
+  const maxAttempts = opts.maxAttempts ?? 3;
+  const local = opts.workers === 0 ? new SweepExecutor(job) : null;
+  const inputs = sweepInputs(job, local?.kernelPath ?? jobKernelPath(job));
+  const shard = opts.shard;
+  const rows = new Map<number, SweepRow>();
+  let refs: SweepReference[] | null = null;
+  let fileExists = false;
+
+  if (opts.out && existsSync(opts.out)) {
+    if (!opts.resume) throw new SweepFileError(`${opts.out} exists: continue it with --resume, or remove it`);
+    const f = readSweepFile(opts.out);
+    if (f.header) {
+      fileExists = true;
+      const want = { job: jobWithoutPaths(job), inputs, shard: shard ?? null };
+      const got = { job: jobWithoutPaths(f.header.job), inputs: f.header.inputs, shard: f.header.shard };
+      if (canonicalJson(want) !== canonicalJson(got)) {
+        throw new SweepFileError(`${opts.out} is from another sweep (${describeMismatch(want, got)}): --resume continues only the same sweep`);
+      }
+      refs = f.header.references;
+      for (const [i, row] of f.rows) if (row.class !== 'error') rows.set(i, row);
+      if (f.partialLine) truncatePartialLine(opts.out);
+    }
+  }
+
+  let pool: SweepPool | null = null;
+  let retried = 0;
+  const getPool = () => (pool ??= new SweepPool({ workers: opts.workers, job, maxAttempts, onRetry: () => { retried++; } }));
+  try {
+    if (!refs) {
+      const seeds = job.seeds;
+      const got = new Map<number, SweepReference>();
+      if (local) for (const s of seeds) { const ref = local.reference(s); got.set(s, ref); opts.onReference?.(ref); }
+      else {
+        await getPool().run(seeds.map((seed) => ({ id: `ref ${seed}`, msg: { type: 'reference', seed } })), (task, res) => {
+          const seed = (task.msg as { seed: number }).seed;
+          if (isFailure(res)) throw new Error(`sweep: the reference run of seed ${seed} failed: ${res.error}`);
+          got.set(seed, res as SweepReference);
+          opts.onReference?.(res as SweepReference);
+        });
+      }
+      refs = job.seeds.map((s) => got.get(s)!);
+    }
+    const refMap = new Map(refs.map((r) => [r.seed, r]));
+    const runs = planRuns(job, refMap);
+    const mine = runs.filter((r) => inShard(r, shard));
+    const resumed = mine.filter((r) => rows.has(r.index)).length;
+    const mineIdx = new Set(mine.map((r) => r.index));
+    for (const i of [...rows.keys()]) if (!mineIdx.has(i)) rows.delete(i);
+    const todo = mine.filter((r) => !rows.has(r.index));
+    if (opts.out && !fileExists) appendLines(opts.out, [headerLine(job, inputs, shard ?? null, refs, runs.length, mine.length)]);
+
+    let done = resumed;
+    const finish = (run: PlannedRun, row: SweepRow) => {
+      rows.set(run.index, row);
+      if (opts.out) appendLines(opts.out, [runLine(job, run, row)]);
+      done++;
+      opts.onRow?.(row, done, mine.length);
     };
-    w.on('message', (msg: { type: string; row?: SweepRow; layout?: SweepResult['layout']; message?: string }) => {
-      if (msg.type === 'ready') { if (!layout && msg.layout) layout = msg.layout; next(); }
-      else if (msg.type === 'row') { rows.push(msg.row!); onRow?.(msg.row!); if (msg.layout && layout) layout.image ??= msg.layout.image; next(); }
-      else if (msg.type === 'error') { void w.terminate(); reject(new Error(`sweep worker: ${msg.message}`)); }
-    });
-    w.on('error', reject);
-  })));
-  rows.sort((a, b) => a.gfn - b.gfn);
-  return { job, rows, workers: n, seconds: (Date.now() - t0) / 1000, layout };
-}
-
-/** The URL of tsx's ESM API (its `register()` lets the worker import TypeScript). */
-function tsxEsmApi(): string {
-  const meta = import.meta as ImportMeta & { resolve?: (s: string) => string };
-  try { if (meta.resolve) return meta.resolve('tsx/esm/api'); } catch { /* fall through */ }
-  const cjs = createRequire(import.meta.url).resolve('tsx/esm/api'); // …/dist/esm/api/index.cjs
-  return pathToFileURL(cjs.replace(/index\.cjs$/, 'index.mjs')).href;
-}
-
-const hex = (n: number) => `0x${n.toString(16)}`;
-
-/** The table: consecutive gfns with the same class and where are folded into one line. */
-export function formatSweepTable(res: SweepResult): string {
-  const L: string[] = [];
-  const lay = res.layout;
-  if (lay) {
-    L.push(`kernel segment ${hex(lay.kernelSegment[0])}-${hex(lay.kernelSegment[1])} (${lay.payloadBytes.toLocaleString('en-US')} bytes of bzImage, ${lay.compression})` +
-      (lay.image ? `; new kernel [_text, _end) decompressed to ${hex(lay.image[0])}-${hex(lay.image[1])}` : ''));
+    if (local) {
+      for (const run of todo) {
+        let row: SweepRow;
+        try { row = local.run(run, refMap.get(run.seed)!); } catch (e) { row = errorRow(run, `exception: ${(e as Error).stack ?? e}`); }
+        finish(run, row);
+      }
+    } else if (todo.length) {
+      const byId = new Map(todo.map((r) => [`run ${runKey(r)}`, r]));
+      await getPool().run(todo.map((r) => ({ id: `run ${runKey(r)}`, msg: { type: 'run', run: r, ref: refMap.get(r.seed)! } })), (task, res) => {
+        const run = byId.get(task.id)!;
+        finish(run, isFailure(res) ? errorRow(run, res.error) : (res as SweepRow));
+      });
+    }
+    const seconds = (Date.now() - t0) / 1000;
+    if (opts.out && todo.length) appendLines(opts.out, [doneLine(mine.length, rows, seconds, opts.workers, retried)]);
+    return {
+      job, inputs, references: refs, runs, shards: shard ? [shard] : [], rows,
+      stats: { workers: opts.workers, seconds, ran: todo.length, resumed, retried, files: opts.out ? [opts.out] : [] },
+    };
+  } finally {
+    await (pool as SweepPool | null)?.close();
   }
-  L.push(`${'gfn'.padEnd(17)} ${'class'.padEnd(7)} ${'frame is'.padEnd(44)} what happened`);
-  const key = (r: SweepRow) => `${r.class}|${r.where}|${r.latent}`;
-  for (let i = 0; i < res.rows.length;) {
-    let j = i;
-    while (j + 1 < res.rows.length && key(res.rows[j + 1]!) === key(res.rows[i]!)) j++;
-    const a = res.rows[i]!, b = res.rows[j]!;
-    const g = i === j ? hex(a.gfn) : `${hex(a.gfn)}-${hex(b.gfn)}`;
-    const cls = a.class === 'clean' && a.latent ? 'clean*' : a.class;
-    const what = a.class === 'clean' ? (a.latent ? 'reached, image identical (frame inside the new kernel: latent)' : 'reached, image identical')
-      : a.class === 'silent' ? `reached; ${a.diffBytes} bytes differ at startup_64${a.diffAt ? ` (${a.diffAt})` : ''}, ${a.xenWritesIntoKernel} Xen writes into the kernel after entry`
-      : `${a.reason} at ${a.where}`;
-    L.push(`${g.padEnd(17)} ${cls.padEnd(7)} ${(i === j ? a.frameIs : `${a.frameIs} …`).slice(0, 44).padEnd(44)} ${what}${i === j ? '' : ` (${j - i + 1} runs)`}`);
-    i = j + 1;
-  }
-  const count = (c: SweepClass) => res.rows.filter((r) => r.class === c).length;
-  L.push(`${res.rows.length} runs on ${res.workers} worker(s) in ${res.seconds.toFixed(1)} s: ${count('clean')} clean, ${count('silent')} silent corruption, ${count('crash')} crash, ${count('hang')} hang`);
-  return L.join('\n');
 }
+
+function isFailure(x: unknown): x is PoolFailure {
+  return !!x && typeof x === 'object' && (x as PoolFailure).failed === true;
+}
+

@@ -1,36 +1,47 @@
-// A sweep worker: resolves the scenario, prepares the kernel and a snapshot
-// after loading once, then boots one gfn per message from that snapshot.
-import { parentPort, workerData } from 'node:worker_threads';
-import { loadScenario } from '../xen/scenario.ts';
-import { resolveScenario } from '../xen/scenarioResolve.ts';
-import { bootScenario, prepareScenario } from '../xen/bootScenario.ts';
-import { classifyRun, type SweepJob } from './sweep.ts';
+// A sweep worker process (started by sweepPool.ts): receives the job, then
+// one task at a time — the reference run of a seed, or one run — and answers
+// each with its result. Exceptions are answered as the task's error; the
+// process exits when its parent goes away.
+//
+// Test-only: BOOTPATH_SWEEP_TEST_DIE="<how>:<gfn>[,<gfn>…]" makes the worker
+// die in the middle of the run of each listed gfn (hex or decimal), on its
+// first attempt only, so the retry can be tested deterministically. <how> is
+// `kill` (the process sends itself SIGKILL, as `kill -9` would) or `exit`
+// (process.exit(70), as a crash inside Node would end it). Nothing else reads
+// the variable; never set it outside tests.
+import { SweepExecutor } from './sweepExec.ts';
+import type { PlannedRun, SweepJob, SweepReference } from './sweepPlan.ts';
 
-const port = parentPort!;
-try {
-  const job = (workerData as { job: SweepJob }).job;
-  const spec = loadScenario(job.scenarioFile);
-  const r = resolveScenario({ ...spec, ...(job.kernel ? { kernel: job.kernel } : {}), ...(job.load ? { load: job.load } : {}) });
-  if (job.kernel) r.kernelPath = job.kernel;
-  let t = Date.now();
-  const pre = prepareScenario(r);
-  const prepareMs = Date.now() - t;
-  const k = pre.prepared.plan.segments.find((s) => s.name.startsWith('kernel')) ?? pre.prepared.plan.segments[0]!;
-  const layout = { image: null as [number, number] | null, kernelSegment: [k.mem, k.mem + k.memsz] as [number, number], payloadBytes: pre.prepared.plan.kernel.bufsz, compression: String(pre.prepared.payload.compression), prepareMs, restoreMs: 0 };
-  // The reference run: the same boot with no stale shared_info frame (where the new kernel lands when nothing interferes).
-  const ref = bootScenario(r, { sharedInfoGpa: null, prepared: pre.prepared, snapshot: pre.snapshot, maxInstructions: job.maxInstructions });
-  if (ref.image) layout.image = [ref.image.start, ref.image.end];
-  port.postMessage({ type: 'ready', layout });
-  port.on('message', (msg: { type: string; gfn: number }) => {
-    try {
-      t = Date.now();
-      const run = bootScenario(r, { sharedInfoGpa: msg.gfn * 4096, prepared: pre.prepared, snapshot: pre.snapshot, maxInstructions: job.maxInstructions });
-      const row = classifyRun(run, msg.gfn, Date.now() - t, ref);
-      port.postMessage({ type: 'row', row, layout: { ...layout, image: run.image ? [run.image.start, run.image.end] : null } });
-    } catch (e) {
-      port.postMessage({ type: 'error', message: `gfn 0x${msg.gfn.toString(16)}: ${(e as Error).stack ?? e}` });
+type Msg =
+  | { type: 'init'; job: SweepJob }
+  | { type: 'reference'; id: string; attempt: number; seed: number }
+  | { type: 'run'; id: string; attempt: number; run: PlannedRun; ref: SweepReference };
+
+const send = (m: unknown) => process.send!(m);
+let exec: SweepExecutor | null = null;
+const die = testDie(process.env.BOOTPATH_SWEEP_TEST_DIE);
+
+process.on('disconnect', () => process.exit(0));
+process.on('message', (m: Msg) => {
+  if (m.type === 'init') {
+    try { exec = new SweepExecutor(m.job); } catch (e) { send({ type: 'fatal', error: (e as Error).message }); process.exit(1); }
+    return;
+  }
+  try {
+    if (!exec) throw new Error('no job');
+    if (m.type === 'reference') send({ type: 'done', id: m.id, result: exec.reference(m.seed) });
+    else {
+      const kill = die && m.attempt === 1 && die.gfns.has(m.run.gfn) ? die.how : null;
+      const row = exec.run(m.run, m.ref, kill ? { midway: () => { if (kill === 'kill') process.kill(process.pid, 'SIGKILL'); else process.exit(70); } } : {});
+      send({ type: 'done', id: m.id, result: row });
     }
-  });
-} catch (e) {
-  port.postMessage({ type: 'error', message: (e as Error).message });
+  } catch (e) {
+    send({ type: 'done', id: m.id, error: `exception: ${(e as Error).stack ?? e}` });
+  }
+});
+
+function testDie(v: string | undefined): { how: 'kill' | 'exit'; gfns: Set<number> } | null {
+  const m = v ? /^(kill|exit):(.+)$/.exec(v) : null;
+  if (!m) return null;
+  return { how: m[1] as 'kill' | 'exit', gfns: new Set(m[2]!.split(',').map((g) => Number(g.trim()))) };
 }

@@ -2,7 +2,7 @@
 // loader and the guest wrote into them (the first guest write is the moment
 // "the new kernel overwrites the shared_info page"), and the hypervisor's
 // writes, by field, with the ones that landed in the new kernel named.
-import type { ScenarioRun } from '../xen/bootScenario.ts';
+import type { ScenarioRun } from './scenarioBoot.ts';
 import type { XenWriteEvent } from '../xen/attach.ts';
 
 const hex = (n: number | bigint) => `0x${n.toString(16)}`;
@@ -11,7 +11,7 @@ const n = (x: number) => x.toLocaleString('en-US');
 
 /** The writes that changed guest memory after instruction 0 (the initial page is the state at kexec, not an event). */
 export function liveWrites(run: ScenarioRun): XenWriteEvent[] {
-  return run.timeline.hypervisorWrites.filter((w) => w.event !== 'initial_state' && w.guestVisible);
+  return run.timeline.hypervisorWrites.filter((w) => w.event !== 'initial_state' && w.guestVisible && !w.suppressed);
 }
 
 export function formatTimeline(run: ScenarioRun, opts: { maxWrites?: number } = {}): string {

@@ -1,7 +1,7 @@
 // The bzImage setup header (Documentation/x86/boot.rst): where the 64-bit
 // entry is, how much memory the kernel needs, how it may be placed, and where
 // the compressed vmlinux (the payload) sits.
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 import { detectCompression, type Compression } from './compression.ts';
 
 /** xloadflags bits. */
@@ -21,31 +21,55 @@ export const LOADFLAGS = { LOADED_HIGH: 1 << 0, KASLR: 1 << 1, QUIET: 1 << 5, KE
 /** Protocol 2.12 added xloadflags (XLF_KERNEL_64); older kernels cannot be entered in 64-bit mode. */
 export const MIN_PROTOCOL_64 = 0x020c;
 
+/** The setup header of a bzImage (Documentation/arch/x86/boot.rst), the fields a boot loader reads. */
 export interface SetupHeader {
+  /** setup_sects: 512-byte sectors of real-mode setup code after the boot sector. */
   setupSects: number;
+  /** syssize: the protected-mode code's size in 16-byte paragraphs. */
   syssize: number;
+  /** boot_flag: 0xaa55. */
   bootFlag: number;
+  /** The boot protocol version, e.g. 0x020f for 2.15. */
   version: number; // e.g. 0x020f for 2.15
+  /** The string kernel_version points at ('' if none). */
   kernelVersion: string; // the string kernel_version points at, '' if none
+  /** loadflags (LOADFLAGS). */
   loadflags: number;
+  /** code32_start: the 32-bit entry's default address. */
   code32Start: number;
+  /** initrd_addr_max: the highest address an initrd may end at. */
   initrdAddrMax: number;
+  /** kernel_alignment: the physical alignment the kernel needs. */
   kernelAlignment: number;
+  /** relocatable_kernel: the kernel may load at another address than pref_address. */
   relocatableKernel: boolean;
+  /** min_alignment, as log2: the least alignment the kernel accepts. */
   minAlignment: number; // log2
+  /** xloadflags (XLF): the 64-bit entry, loading above 4 GiB, EFI hand-over. */
   xloadflags: number;
+  /** cmdline_size: the longest command line, without its NUL. */
   cmdlineSize: number;
+  /** payload_offset: where the compressed payload starts, from the start of the protected-mode code. */
   payloadOffset: number; // from the start of the protected-mode code
+  /** payload_length: the compressed payload's length. */
   payloadLength: number;
+  /** pref_address: where the kernel prefers to be loaded. */
   prefAddress: bigint;
+  /** init_size: the memory the kernel needs from its load address until it has set itself up (decompression included). */
   initSize: number;
+  /** handover_offset: the EFI hand-over entry. */
   handoverOffset: number;
+  /** kernel_info_offset: the kernel_info structure (protocol 2.15). */
   kernelInfoOffset: number;
 }
 
+/** A parsed bzImage: its setup header and the compressed payload. */
 export interface BzImage {
+  /** The file's name in errors. */
   file: string;
+  /** The file's size in bytes. */
   size: number;
+  /** The setup header. */
   header: SetupHeader;
   /** File offset of the protected-mode code: (setup_sects + 1) * 512. */
   pmOffset: number;
@@ -53,8 +77,11 @@ export interface BzImage {
   entry64Offset: number;
   /** File offset of the payload. */
   payloadFileOffset: number;
+  /** The compressed payload (vmlinux.bin and its relocations). */
   payload: Uint8Array;
+  /** The payload's compression, from its magic bytes. */
   compression: Compression;
+  /** The whole file. */
   data: Uint8Array;
 }
 

@@ -12,18 +12,22 @@
 //   kallsyms_token_index   u16[256]: offset of each token in the table
 // The expanded name's first character is the nm-style type letter.
 
+/** A symbol decoded from kallsyms. */
 export interface KallsymsSymbol {
   name: string;
   type: string;
   address: bigint;
 }
 
+/** The kallsyms tables found in an image, decoded. */
 export interface Kallsyms {
   /** Offsets into the searched image of each table. */
   at: { offsets: number; relativeBase: number; numSyms: number; names: number; markers: number; tokenTable: number; tokenIndex: number };
+  /** kallsyms_relative_base: the address offsets count from. */
   relativeBase: bigint;
   /** True when non-negative offsets are absolute (per-cpu) and negative ones count down from the base. */
   absolutePercpu: boolean;
+  /** Every symbol: name, nm-style type letter, address. */
   symbols: KallsymsSymbol[];
 }
 

@@ -3,15 +3,17 @@
 // decompressed image (stock distro kernels ship no symbols).
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 import { readVmlinux } from './vmlinux.ts';
 import { parseSystemMap } from './systemMap.ts';
 import { findKallsyms } from './kallsyms.ts';
-import { SymbolTable, type NamedAddress } from '../analysis/symbols.ts';
+import { SymbolTable, type NamedAddress } from './symbolTable.ts';
 
 export interface KernelSymbols {
   table: SymbolTable;
   source: string;
+  /** The vmlinux ELF the symbols came from, when they came from one (a debugger can load it). */
+  elfFile?: string;
 }
 
 function readFile(path: string, what: string): Uint8Array {
@@ -32,7 +34,7 @@ export function kernelSymbols(opts: { vmlinux?: string; systemMap?: string; kern
   if (vmlinux) {
     const vm = readVmlinux(readFile(vmlinux, 'vmlinux'), vmlinux);
     if (vm.symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
-    return { table: new SymbolTable(vm.symbols), source: vmlinux };
+    return { table: new SymbolTable(vm.symbols), source: vmlinux, elfFile: vmlinux };
   }
   if (systemMap) {
     const syms = parseSystemMap(Buffer.from(readFile(systemMap, 'System.map')).toString('latin1'), systemMap);

@@ -5,14 +5,16 @@
 // compressed, and for every format but gzip followed by the uncompressed size
 // as a little-endian u32 (size_append). This is the oracle for what the guest
 // decompressor must produce.
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 import type { BzImage } from './bzimage.ts';
 import type { Compression } from './compression.ts';
 import { decompress } from './decompress/index.ts';
 import { elf64Extent } from './elfExtent.ts';
 import { parseRelocTable, type RelocTable } from './relocs.ts';
 
+/** A bzImage payload decompressed on the host: what the guest's decompressor must produce. */
 export interface Payload {
+  /** The compression it was in. */
   compression: Compression;
   /** vmlinux.bin.all: exactly what the decompressor writes out. */
   decompressed: Uint8Array;
@@ -20,11 +22,17 @@ export interface Payload {
   elf: Uint8Array;
   /** The raw relocation table bytes after the ELF (empty if none). */
   relocsRaw: Uint8Array;
+  /** The relocation table (vmlinux.relocs) parsed, if the kernel has one. */
   relocs: RelocTable | undefined;
   /** The size word appended after the compressed stream, if the format has one. */
   appendedSize: number | undefined;
 }
 
+/**
+ * Decompress a bzImage's payload on the host and split it into the vmlinux ELF
+ * and its relocation table. Throws InputError for a corrupt or truncated
+ * payload.
+ */
 export function decompressPayload(bz: BzImage): Payload {
   return decompressPayloadBytes(bz.payload, bz.compression, bz.file);
 }

@@ -1,6 +1,6 @@
 // System.map: `nm -n`-style lines "<hex address> <type letter> <name>" that
 // the kernel build writes next to vmlinux.
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 
 export interface MapSymbol {
   address: bigint;

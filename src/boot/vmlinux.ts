@@ -4,7 +4,7 @@
 // addresses are re-read from the raw headers as bigint, since elfy's numbers
 // lose precision above 2^53 (kernel addresses are 0xffffffff8...).
 import elfy from 'elfy';
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 
 export interface Segment {
   /** Index among the program headers. */
@@ -28,15 +28,25 @@ export interface ElfSymbol {
   shndx: number;
 }
 
+/** A vmlinux ELF as the decompressor's parse_elf sees it, with its symbols. */
 export interface Vmlinux {
+  /** The file's name in errors. */
   file: string;
+  /** The ELF entry point (startup_64's physical address in vmlinux). */
   entry: bigint;
+  /** The PT_LOAD segments, with their bytes. */
   segments: Segment[];
+  /** The symbol table (empty for a stripped ELF such as the payload's). */
   symbols: ElfSymbol[];
 }
 
 const SYM_TYPES = ['notype', 'object', 'func', 'section', 'file'] as const;
 
+/**
+ * Read a vmlinux ELF (or the stripped one in a payload): PT_LOAD segments,
+ * entry, symbols; `file` names it in errors. Throws InputError when it is not
+ * a 64-bit x86 ELF.
+ */
 export function readVmlinux(data: Uint8Array, file: string): Vmlinux {
   const buf = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw new InputError(`${file}: not an ELF file`);

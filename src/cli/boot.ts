@@ -6,20 +6,29 @@
 import type { Command } from './commands.ts';
 import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
-import { bootKexec, describeAddress, type BootResult, DEFAULT_CMDLINE, DEFAULT_BUDGET } from '../boot/kexecBoot.ts';
+import { bootKexec, type BootResult } from '../analysis/checkedBoot.ts';
+import { describeAddress } from '../boot/phases.ts';
+import { DEFAULT_CMDLINE, DEFAULT_BUDGET, type BootOptions } from '../run/prepare.ts';
+import { BootRun } from '../run/bootRun.ts';
+import { ImageCheck } from '../analysis/imageCheck.ts';
+import { serveGdb } from './gdb.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
 import { formatImageDiff } from '../analysis/formatDiff.ts';
 import { toJson } from './json.ts';
 import { parseSize, parseCount } from './units.ts';
-import { BUNDLED_KERNEL } from '../boot/bundled.ts';
+import { BUNDLED_KERNEL, bundledDecompressorElf } from '../boot/bundled.ts';
+import { keepPrepared, writeBootReport } from '../report/write.ts';
 
 const USAGE = `usage: bootpath boot [--kernel <bzImage>] [--vmlinux <file> | --system-map <file>] [--entry 64|32]
                      [--until <symbol|address|startup_64>] [--cmdline <text>] [--ram <size>]
                      [--max-instructions <n>] [--placement top-down|bottom-up|<address>]
                      [--kernel-alignment <n>] [--purgatory <file>] [--seed <n>] [--json] [--quiet]
-  --kernel defaults to the bundled ${BUNDLED_KERNEL}`;
+                     [--gdb [host:]port] [--decompressor-elf <file>] [--report <file.html>]
+  --kernel defaults to the bundled ${BUNDLED_KERNEL}
+  --report  also write a self-contained HTML report: memory map, timeline, image diff, dump, console
+  --gdb     wait for gdb before the first instruction (docs/debugging.md); --until is then optional`;
 
-export const EXIT = { reached: 0, crashed: 1, hung: 3, budget: 4 } as const;
+export const EXIT = { reached: 0, crashed: 1, hung: 3, budget: 4, exited: 0 } as const;
 
 export const boot: Command = {
   name: 'boot',
@@ -30,6 +39,7 @@ export const boot: Command = {
           entry: { type: 'string' }, until: { type: 'string' }, cmdline: { type: 'string' }, ram: { type: 'string' },
           'max-instructions': { type: 'string' }, placement: { type: 'string' }, 'kernel-alignment': { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
+          gdb: { type: 'string' }, 'decompressor-elf': { type: 'string' }, report: { type: 'string' },
         }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const entry = v.entry === undefined ? 64 : Number(v.entry);
@@ -41,8 +51,9 @@ export const boot: Command = {
     const tty = process.stderr.isTTY && !json;
     const t0 = process.hrtime.bigint();
     let lastLine = '';
-    const r = bootKexec({
-      kernel: v.kernel ?? BUNDLED_KERNEL, vmlinux: v.vmlinux, systemMap: v['system-map'], purgatory: v.purgatory,
+    const kernel = v.kernel ?? BUNDLED_KERNEL;
+    const options: BootOptions = {
+      kernel, vmlinux: v.vmlinux, systemMap: v['system-map'], purgatory: v.purgatory,
       entry, until: v.until, cmdline: v.cmdline ?? DEFAULT_CMDLINE,
       ramSize: v.ram !== undefined ? parseSize(v.ram, '--ram') : undefined,
       maxInstructions: v['max-instructions'] !== undefined ? parseCount(v['max-instructions'], '--max-instructions') : DEFAULT_BUDGET,
@@ -54,7 +65,15 @@ export const boot: Command = {
         lastLine = `[${(p.instructions / 1e6).toFixed(0)}M instructions, ${(p.instructions / s / 1e6).toFixed(0)} MIPS, ${p.phase}]`;
         process.stderr.write(`\r${lastLine}`);
       } : undefined,
-    });
+    };
+    if (v.gdb !== undefined) {
+      const check = new ImageCheck();
+      const run = new BootRun({ ...options, until: v.until ?? null, progress: undefined }, [check]);
+      return serveGdb(run, v.gdb, { imageCheck: check, purgatoryFile: v.purgatory, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
+    }
+    const reportOptions = v.report !== undefined ? keepPrepared(options) : null;
+    const r = bootKexec(reportOptions ?? options, { layout: json || reportOptions !== null, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
+    if (reportOptions) writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
     if (lastLine) process.stderr.write(`\r${' '.repeat(lastLine.length)}\r`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (json) process.stdout.write(JSON.stringify(toJson(resultData(r, seconds)), null, 2) + '\n');
@@ -77,6 +96,7 @@ export function resultData(r: BootResult, seconds: number) {
     code, tripleFault: r.tripleFault && { ...r.tripleFault, state: undefined }, hang: r.hang,
     load: { segments: r.plan.segments.map((s) => ({ name: s.name, address: s.mem, memsz: s.memsz, bufsz: s.bufsz })), entry: r.plan.entry, entryPath: r.plan.entryPath },
     symbols: r.symbols.source,
+    layout: r.layout ?? null,
   };
 }
 

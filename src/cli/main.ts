@@ -5,6 +5,10 @@ import { commands } from './commands.ts';
 import { UsageError, InputError } from './errors.ts';
 
 export async function main(argv: string[]): Promise<number> {
+  // A reader that goes away (`bootpath trace | head`) ends the output, not the process with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e: NodeJS.ErrnoException) => { if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0); else throw e; });
+  }
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(usage());
@@ -16,7 +20,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   try {
-    return await cmd.run(rest);
+    return await (await cmd.load()).run(rest);
   } catch (e) {
     if (e instanceof UsageError || e instanceof InputError) {
       process.stderr.write(`bootpath ${name}: ${e.message}\n`);

@@ -8,13 +8,20 @@ import type { Command } from './commands.ts';
 import { UsageError, InputError } from './errors.ts';
 import { Machine, describeOutcome } from '../machine/machine.ts';
 import { loadMultibootImage, enterMultiboot, MultibootError } from '../boot/multiboot.ts';
+import { MultibootRun } from '../run/multibootRun.ts';
+import { serveGdb } from './gdb.ts';
 
-function parse(args: string[]): { file: string; max: number; ram: number } {
-  let file: string | undefined;
+const USAGE = 'usage: bootpath multiboot <elf> [--max-instructions N] [--ram-mib N] [--gdb [host:]port]';
+
+function parse(args: string[]): { file: string; max: number; ram: number; gdb?: string } {
+  let file: string | undefined, gdb: string | undefined;
   let max = 1e9, ram = 128;
   for (let k = 0; k < args.length; k++) {
     const a = args[k]!;
-    if (a === '--max-instructions' || a === '--ram-mib') {
+    if (a === '--gdb') {
+      gdb = args[++k];
+      if (gdb === undefined) throw new UsageError(`--gdb needs [host:]port\n${USAGE}`);
+    } else if (a === '--max-instructions' || a === '--ram-mib') {
       const v = Number(args[++k]);
       if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${a} needs a positive integer`);
       if (a === '--ram-mib') ram = v; else max = v;
@@ -22,17 +29,21 @@ function parse(args: string[]): { file: string; max: number; ram: number } {
     else if (file === undefined) file = a;
     else throw new UsageError('one kernel file expected');
   }
-  if (file === undefined) throw new UsageError('usage: bootpath multiboot <elf> [--max-instructions N] [--ram-mib N]');
-  return { file, max, ram };
+  if (file === undefined) throw new UsageError(USAGE);
+  return { file, max, ram, gdb };
 }
 
 export const multiboot: Command = {
   name: 'multiboot',
   summary: 'run a multiboot kernel (like qemu -kernel): serial to stdout, exit port as exit code',
   async run(args) {
-    const { file, max, ram } = parse(args);
+    const { file, max, ram, gdb } = parse(args);
     let bytes: Uint8Array;
     try { bytes = new Uint8Array(await readFile(file)); } catch (e) { throw new InputError(`cannot read ${file}: ${(e as Error).message}`); }
+    if (gdb !== undefined) {
+      const run = new MultibootRun({ elf: bytes, file, ramSize: ram * 1024 * 1024, maxInstructions: max, serial: (b) => process.stdout.write(Uint8Array.of(b)) });
+      return serveGdb(run, gdb, {}, [{ stage: 'program', command: `symbol-file ${file}`, note: 'the program\'s own symbols, at their link addresses' }]);
+    }
     const m = new Machine({ ramSize: ram * 1024 * 1024, serial: (b) => process.stdout.write(Uint8Array.of(b)) });
     try {
       enterMultiboot(m.cpu, m.ram, loadMultibootImage(m.ram, bytes));

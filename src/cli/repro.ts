@@ -10,7 +10,7 @@ import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { toJson } from './json.ts';
 import { EXIT, resultData } from './boot.ts';
-import { describeAddress } from '../boot/kexecBoot.ts';
+import { describeAddress } from '../boot/phases.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
 import { formatImageDiff } from '../analysis/formatDiff.ts';
 import { formatTimeline, timelineData } from '../analysis/timeline.ts';
@@ -19,19 +19,31 @@ import { formatCauseChain, type CauseStep } from '../analysis/causeChain.ts';
 import { DEFAULT_SCENARIO_PATH } from '../xen/index.ts';
 import { loadScenario } from '../xen/scenario.ts';
 import { resolveScenario } from '../xen/scenarioResolve.ts';
-import { bootScenario, applyFix, FIXES, FIX_WHAT, type Fix } from '../xen/bootScenario.ts';
+import { bootScenario } from '../analysis/scenarioBoot.ts';
+import { startScenario } from '../run/scenarioRun.ts';
+import { ImageCheck } from '../analysis/imageCheck.ts';
+import { bundledDecompressorElf } from '../boot/bundled.ts';
+import { serveGdb } from './gdb.ts';
+import { scenarioPrepared, writeScenarioReport } from '../report/write.ts';
+import { explainFailure, formatExplanation, scenarioCounterfactual } from '../analysis/explain.ts';
+import { applyFix, FIXES, FIX_WHAT, type Fix } from '../xen/fixes.ts';
 
-const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--json] [--quiet]
+const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--explain] [--json] [--quiet] [--gdb [host:]port]
   Reproduces the 2012 Xen PVonHVM kexec crash (stale shared_info in the new kernel's memory) on the bundled kernel.
   --fix mmio           Linux 00e37bdb: shared_info moved to the xen-platform MMIO BAR before kexec
   --fix e820-reserved  Linux 9d02b43d: shared_info at 0xFE700000 in the E820-reserved hole
-  --fix soft-reset     Linux 0b34a166 / Xen 4.7: SHUTDOWN_soft_reset drops all of Xen's state before kexec`;
+  --fix soft-reset     Linux 0b34a166 / Xen 4.7: SHUTDOWN_soft_reset drops all of Xen's state before kexec
+  --explain            also replay the boot without the hypervisor's writes: the minimal set that causes the failure
+                       and the first instruction whose outcome differs (reaches past what the data-flow chain follows)
+  --gdb [host:]port    wait for gdb before the first instruction (docs/debugging.md)
+  --report <file.html> also write a self-contained HTML report: memory map with the stale frames and Xen's writes,
+                       timeline, image diff, cause chain, dump, console`;
 
 export const repro: Command = {
   name: 'repro',
   summary: 'reproduce the 2012 Xen kexec shared_info crash (default scenario); --fix to boot it with a fix',
   async run(args) {
-    const v = parseOptions(args, { scenario: { type: 'string' }, fix: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-chain': { type: 'boolean' }, help: { type: 'boolean' } }, USAGE);
+    const v = parseOptions(args, { scenario: { type: 'string' }, fix: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, 'no-chain': { type: 'boolean' }, help: { type: 'boolean' }, gdb: { type: 'string' }, explain: { type: 'boolean' }, report: { type: 'string' } }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     if (v.fix !== undefined && !(FIXES as readonly string[]).includes(v.fix)) throw new UsageError(`--fix must be one of ${FIXES.join(', ')}, not ${v.fix}`);
     const fix = v.fix as Fix | undefined;
@@ -40,14 +52,25 @@ export const repro: Command = {
     if (fix) spec = applyFix(spec, fix);
     const r = resolveScenario(spec);
     const json = v.json === true, quiet = v.quiet === true || json;
+    if (v.gdb !== undefined) {
+      const check = new ImageCheck();
+      const boot = startScenario(r, { until: null, serial: (b) => process.stdout.write(Uint8Array.of(b)) }, [check]);
+      return serveGdb(boot.run, v.gdb, { imageCheck: check, xen: boot.xen(), scenario: { scenario: r, state: boot.state }, decompressorElf: bundledDecompressorElf(r.kernelPath) });
+    }
     const t0 = process.hrtime.bigint();
-    const run = bootScenario(r, { serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)) });
+    const prepared = v.report !== undefined ? scenarioPrepared(r) : undefined;
+    const run = bootScenario(r, { serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)), prepared });
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const res = run.result;
     let chain: CauseStep[] = [];
     if (res.outcome === 'crashed' && v['no-chain'] !== true) chain = crashCauseChain(run.options, res);
+    const explanation = v.explain ? explainFailure(scenarioCounterfactual(r)) : null;
+    if (prepared) {
+      const chainNote = res.outcome !== 'crashed' ? 'only for crashes' : v['no-chain'] ? 'skipped: --no-chain' : 'none found';
+      writeScenarioReport(v.report!, run, prepared, { scenarioFile: relative(process.cwd(), file) || file, fix: fix ?? null, chain, chainNote, decompressorElf: bundledDecompressorElf(r.kernelPath), explanation: explanation && formatExplanation(explanation) });
+    }
     if (json) {
-      process.stdout.write(JSON.stringify(toJson({ scenario: file, fix: fix ?? null, ...resultData(res, seconds), xen: timelineData(run), causeChain: chain }), null, 2) + '\n');
+      process.stdout.write(JSON.stringify(toJson({ scenario: file, fix: fix ?? null, ...resultData(res, seconds), xen: timelineData(run), causeChain: chain, explanation }), null, 2) + '\n');
       return EXIT[res.outcome];
     }
     const L: string[] = [];
@@ -68,6 +91,10 @@ export const repro: Command = {
       L.push(formatDump(res.state, { describe: (a) => describeAddress(res, a) }, codeAround(res.machine.cpu, res.state.rip)).trimEnd());
       L.push('');
       L.push(res.outcome === 'crashed' ? (chain.length ? `cause chain:\n${formatCauseChain(chain)}` : (v['no-chain'] ? 'cause chain: (skipped: --no-chain)' : 'cause chain: (none found)')) : 'cause chain: (only for crashes)');
+    }
+    if (v.explain) {
+      L.push('');
+      L.push(explanation ? `counterfactual explanation:\n${formatExplanation(explanation)}` : 'counterfactual explanation: nothing to explain (the boot reached its target with an identical image)');
     }
     process.stdout.write(L.join('\n') + '\n');
     return EXIT[res.outcome];

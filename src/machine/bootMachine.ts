@@ -12,9 +12,10 @@ import { CmosRtc } from './cmosRtc.ts';
 import { PostPort } from './postPort.ts';
 import { VgaPorts, renderTextScreen } from './vga.ts';
 import { SeededRandom } from './rng.ts';
-import { EventScheduler } from './clock.ts';
+import { EventScheduler, runWithEvents } from './clock.ts';
 import { xenHvmCpuid } from './xenCpuid.ts';
 import type { WriteRecord } from './provenance.ts';
+import { cpuWriteRecord } from './cpuWriter.ts';
 
 /** A Xen HVM guest's RAM stops below the MMIO hole at 0xF0000000 and continues at 4 GiB (libxc's HVM_BELOW_4G_RAM_END; the loader's e820 agrees). */
 export const XEN_HVM_LOW_RAM_END = 0xf0000000;
@@ -49,7 +50,7 @@ export class BootMachine {
     this.ram = new TrackedRam(opts.ramSize ?? 1 << 30, XEN_HVM_LOW_RAM_END);
     this.uart = new Uart16550(0x3f8, (b) => { this.serialBytes.push(b); opts.serial?.(b); });
     this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? xenHvmCpuid(), random: new SeededRandom(opts.seed ?? 0) });
-    const clock = { now: () => this.cpu.icount };
+    const clock = { now: () => this.cpu.preciseIcount() }; // exact inside a block too (a device read by in/out)
     this.scheduler = new EventScheduler(clock);
     this.pit = new Pit8254(clock);
     this.cmos = new CmosRtc(clock, opts.epochSeconds ?? Date.UTC(2012, 6, 20, 12, 0, 0) / 1000);
@@ -68,12 +69,7 @@ export class BootMachine {
   }
 
   /** The record for a write by the instruction executing now. */
-  private cpuWriter(): WriteRecord {
-    const c = this.cpu, i = c.cur;
-    if (!i) return { kind: 'cpu', icount: c.preciseIcount(), rip: c.getRip() };
-    const rip = (BigInt(i.ripHi >>> 0) << 32n) | BigInt(i.ripLo >>> 0);
-    return { kind: 'cpu', icount: c.preciseIcount(), rip: c.codeBits === 64 ? rip : rip + BigInt(c.segBaseLo[1]! >>> 0), bytes: i.bytes };
-  }
+  cpuWriter(): WriteRecord { return cpuWriteRecord(this.cpu); }
 
   /** Write bytes as the loader (kexec's segments, the hand-off page tables). */
   load(addr: number, bytes: Uint8Array, what: string): void {
@@ -86,22 +82,14 @@ export class BootMachine {
     this.cpu.flushTlb();
   }
 
+  /** Bytes the UART has transmitted so far. */
+  get serialLength(): number { return this.serialBytes.length; }
+
   get serialText(): string { return Buffer.from(this.serialBytes).toString('latin1'); }
 
   get vgaText(): string[] { return renderTextScreen((a, n) => this.ram.read(a, n)); }
 
   /** Run up to `budget` instructions, running scheduled events at their instruction counts. */
-  run(budget: number): Stop {
-    const c = this.cpu;
-    const end = c.icount + budget;
-    for (;;) {
-      const left = end - c.icount;
-      if (left <= 0) return Stop.Budget;
-      const next = this.scheduler.next();
-      const slice = Math.max(1, Math.min(left, next - c.icount));
-      const stop = c.run(slice);
-      this.scheduler.runDue();
-      if (stop !== Stop.Budget) return stop;
-    }
-  }
+  run(budget: number): Stop { return runWithEvents(this.cpu, this.scheduler, budget); }
+
 }

@@ -1,6 +1,7 @@
 // The virtual clock: guest time is the retired-instruction count. Devices
 // derive their time from it (nanoseconds at a nominal rate) and schedule
 // events on it; nothing reads the host's clock.
+import { Stop, type Cpu } from '../../emulator/index.ts';
 
 export interface Clock {
   /** Instructions retired so far. */
@@ -14,7 +15,15 @@ export function nanoseconds(clock: Clock): number {
   return clock.now() / INSTRUCTIONS_PER_NS;
 }
 
-interface Pending { at: number; seq: number; run: () => void }
+/**
+ * Something to do at a point on the clock: a function, or an object whose
+ * `fire` does it. State an event keeps between firings belongs in such an
+ * object's fields: checkpoints restore objects reachable from the queue,
+ * never a closure's variables.
+ */
+export type ScheduledEvent = (() => void) | { fire(): void };
+
+interface Pending { at: number; seq: number; run: ScheduledEvent }
 
 /** Events on the virtual clock, run in (time, insertion) order when the machine reaches them. */
 export class EventScheduler {
@@ -24,8 +33,8 @@ export class EventScheduler {
   constructor(readonly clock: Clock) {}
 
   /** Run `fn` once the instruction count reaches `at`. */
-  at(at: number, fn: () => void): void {
-    this.queue.push({ at, seq: this.seq++, run: fn });
+  at(at: number, ev: ScheduledEvent): void {
+    this.queue.push({ at, seq: this.seq++, run: ev });
     this.queue.sort((a, b) => a.at - b.at || a.seq - b.seq);
   }
 
@@ -37,8 +46,27 @@ export class EventScheduler {
   /** Run every event due at or before the current count. */
   runDue(): void {
     const now = this.clock.now();
-    while (this.queue.length && this.queue[0]!.at <= now) this.queue.shift()!.run();
+    while (this.queue.length && this.queue[0]!.at <= now) {
+      const ev = this.queue.shift()!.run;
+      if (typeof ev === 'function') ev(); else ev.fire();
+    }
   }
 
   get pending(): number { return this.queue.length; }
+}
+
+/** Run the CPU up to `budget` instructions, running scheduled events at their exact instruction counts. */
+export function runWithEvents(c: Cpu, scheduler: EventScheduler, budget: number): Stop {
+  const end = c.icount + budget;
+  for (;;) {
+    const left = end - c.icount;
+    if (left <= 0) return Stop.Budget;
+    const next = scheduler.next();
+    const slice = Math.max(1, Math.min(left, next - c.icount));
+    const stop = c.run(slice);
+    scheduler.runDue();
+    if (stop !== Stop.Budget) return stop;
+    // An event asked to stop (a debugger's watchpoint on a hypervisor write): c.run would clear the request.
+    if (c.stopRequested) return Stop.Requested;
+  }
 }

@@ -3,11 +3,14 @@
 // delivery installed. run() drives the CPU to an outcome. The kexec machine
 // extends this (e820, PIT, PIC, CMOS, VGA, write attribution).
 import { Cpu, Stop, installSystem, captureState, formatState, type SystemEvents, type CpuState, type TripleFaultEvent, type CpuidModel } from '../../emulator/index.ts';
-import { GuestRam } from './ram.ts';
+import { TrackedRam } from './trackedRam.ts';
+import { cpuWriteRecord } from './cpuWriter.ts';
+import type { WriteRecord } from './provenance.ts';
 import { Ports } from './ports.ts';
 import { Uart16550 } from './uart16550.ts';
 import { DebugExit } from './debugExit.ts';
 import { SeededRandom } from './rng.ts';
+import { EventScheduler, runWithEvents } from './clock.ts';
 import { machineCpuid } from './cpuid.ts';
 
 export interface MachineOptions {
@@ -29,22 +32,39 @@ export type Outcome =
   | { kind: 'fault'; detail: string; state: CpuState };
 
 export class Machine {
-  readonly ram: GuestRam;
+  /** RAM whose frames can be write-tracked (a debugger's who-wrote); nothing is tracked unless asked. */
+  readonly ram: TrackedRam;
   readonly ports = new Ports();
   readonly uart: Uart16550;
   readonly debugExit: DebugExit;
   readonly cpu: Cpu;
   readonly events: SystemEvents;
+  /** Events on the virtual clock (tests schedule device or hypervisor writes here). */
+  readonly scheduler: EventScheduler;
 
   constructor(opts: MachineOptions = {}) {
-    this.ram = new GuestRam(opts.ramSize ?? 64 * 1024 * 1024);
+    this.ram = new TrackedRam(opts.ramSize ?? 64 * 1024 * 1024);
     this.uart = new Uart16550(0x3f8, opts.serial);
     this.ports.register(0x3f8, 8, this.uart);
     this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? machineCpuid, random: new SeededRandom(opts.seed ?? 0) });
     this.debugExit = new DebugExit(0xf4, () => { this.cpu.stopRequested = true; });
     this.ports.register(0xf4, 4, this.debugExit);
     this.events = installSystem(this.cpu);
+    this.scheduler = new EventScheduler({ now: () => this.cpu.icount });
+    this.ram.currentCpuWriter = () => this.cpuWriter();
+    this.ram.onExternalWrite = (addr, len) => this.cpu.notifyPhysicalWrite(addr, len);
   }
+
+  /** The record for a write by the instruction executing now. */
+  cpuWriter(): WriteRecord { return cpuWriteRecord(this.cpu); }
+
+  get serialLength(): number { return this.uart.length; }
+
+  /** The status the guest exited with (isa-debug-exit), or null. */
+  get exitStatus(): number | null { return this.debugExit.status; }
+
+  /** Run up to `budget` instructions (a run's slice: the exit port ends it with Stop.Requested). */
+  runSlice(budget: number): Stop { return runWithEvents(this.cpu, this.scheduler, budget); }
 
   /** Run until the guest exits, shuts down, halts with nothing to wake it, or `maxInstructions` retire. */
   run(maxInstructions: number): Outcome {

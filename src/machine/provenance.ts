@@ -4,7 +4,7 @@
 // to tracked frames leave the CPU's fast path (FRAME_WRITE_SLOW), so the
 // cost is paid only where someone asked.
 
-export type WriterKind = 'cpu' | 'loader' | 'device' | 'hypervisor';
+export type WriterKind = 'cpu' | 'loader' | 'device' | 'hypervisor' | 'debugger';
 
 export interface WriteRecord {
   kind: WriterKind;

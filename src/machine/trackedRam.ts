@@ -1,7 +1,6 @@
 // Guest RAM whose slow-path writes are attributed: frames marked for
 // tracking take the CPU's slow path, and every write there (CPU, loader,
 // device, hypervisor) leaves a record of who wrote each byte.
-import { FRAME_WRITE_SLOW } from '../../emulator/index.ts';
 import { GuestRam } from './ram.ts';
 import { WriteProvenance, type WriteRecord } from './provenance.ts';
 
@@ -13,13 +12,22 @@ export class TrackedRam extends GuestRam {
   onTrackedWrite: ((addr: number, len: number, id: number) => void) | null = null;
   /** Called for writes that did not come from the CPU (the machine invalidates decoded code there). */
   onExternalWrite: ((addr: number, len: number) => void) | null = null;
+  /** The writer of the non-CPU write in progress (for watchpoint hooks), or null. */
+  externalWriter: WriteRecord | null = null;
   private cpuRecordKey = -1;
   private cpuRecordId = 0;
 
   /** Track a frame: its writes leave the fast path and are attributed from now on. */
   track(frame: number): void {
     this.provenance.track(frame);
-    this.frameFlags[frame] = this.frameFlags[frame]! | FRAME_WRITE_SLOW;
+    if (frame < this.frameFlags.length) this.refresh(frame);
+  }
+
+  protected override keepsWritesSlow(frame: number): boolean { return this.provenance.isTracked(frame); }
+
+  /** Recompute the flags of low frames after the set of tracked frames changed behind our back (a restored checkpoint). */
+  refreshFrames(frames: Iterable<number>): void {
+    for (const f of frames) if (f < this.frameFlags.length) this.refresh(f);
   }
 
   override writeSlow(addr: number, size: number, value: number): void {
@@ -39,7 +47,8 @@ export class TrackedRam extends GuestRam {
 
   /** A write by someone other than the CPU (loader, device, hypervisor), attributed to `who`. */
   writeBy(addr: number, bytes: Uint8Array, who: WriteRecord): void {
-    this.load(addr, bytes);
+    this.externalWriter = who;
+    try { this.load(addr, bytes); } finally { this.externalWriter = null; }
     this.onExternalWrite?.(addr, bytes.length);
     const id = this.provenance.record(who);
     this.provenance.note(addr, bytes.length, id);

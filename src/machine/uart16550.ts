@@ -42,6 +42,8 @@ export class Uart16550 implements PortDevice {
   }
 
   /** Everything transmitted so far. */
+  /** Bytes transmitted so far. */
+  get length(): number { return this.out.length; }
   bytes(): Uint8Array { return Uint8Array.from(this.out); }
   text(): string { return Buffer.from(this.out).toString('latin1'); }
 }

@@ -16,7 +16,7 @@
 //    machine's event scheduler, which runs them at their exact count.
 import { disassemble } from '../../emulator/index.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
-import type { BootContext, Phase } from '../boot/kexecBoot.ts';
+import type { BootContext, Phase } from '../boot/phases.ts';
 import { MSR_TSC } from '../../emulator/msr.ts';
 import type { ClockModel } from './xenTime.ts';
 import type { VirtualClock, WriteSource, XenEventKind, XenFrame, XenGuestMemory } from './platform.ts';
@@ -39,6 +39,8 @@ export interface XenWriteEvent {
   landed?: string;
   /** True when it landed inside the new kernel's image [_text, _end) after the decompressor jumped to startup_64. */
   inImageAfterEntry?: boolean;
+  /** A counterfactual run left this write out (the guest's memory kept its bytes). */
+  suppressed?: boolean;
 }
 
 /** A guest (CPU) write into a Xen frame. */
@@ -87,6 +89,14 @@ export class XenAttachment implements XenGuestMemory, VirtualClock {
     };
   }
 
+  /**
+   * For counterfactual runs: guest-visible hypervisor writes for which this
+   * returns true are left out (recorded as suppressed). A private field:
+   * configuration of the experiment, not state that checkpoints restore.
+   */
+  #suppress: ((w: { icount: number; addr: number; field: string }) => boolean) | null = null;
+  suppressWrites(f: ((w: { icount: number; addr: number; field: string }) => boolean) | null): void { this.#suppress = f; }
+
   /** The boot's context, so guest writes can be placed in a phase (call from bootKexec's `prepare`). */
   setContext(ctx: BootContext): void { this.ctx = ctx; }
 
@@ -100,7 +110,7 @@ export class XenAttachment implements XenGuestMemory, VirtualClock {
   // ---- VirtualClock --------------------------------------------------------
 
   now(): number { return this.m.cpu.icount; }
-  schedule(at: number, callback: () => void): void { this.m.scheduler.at(at, callback); }
+  schedule(at: number, event: (() => void) | { fire(): void }): void { this.m.scheduler.at(at, event); }
 
   // ---- XenGuestMemory --------------------------------------------------------
 
@@ -120,6 +130,10 @@ export class XenAttachment implements XenGuestMemory, VirtualClock {
     if (w.kind !== 'hypervisor') throw new Error(`XenAttachment.writePhys: only the hypervisor writes through here (got ${w.kind})`);
     const before = this.readPhys(addr, bytes.length);
     const visible = this.inRam(addr, bytes.length);
+    if (visible && this.#suppress?.({ icount: w.at, addr, field: w.field })) {
+      this.timeline.hypervisorWrites.push({ icount: w.at, addr, field: w.field, event: w.event, before, after: Uint8Array.from(bytes), guestVisible: visible, suppressed: true });
+      return;
+    }
     if (visible) {
       this.m.ram.writeBy(addr, bytes, { kind: 'hypervisor', icount: w.at, what: w.field + (w.detail ? ` (${w.detail})` : '') });
     } else {

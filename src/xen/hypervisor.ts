@@ -97,6 +97,9 @@ export class XenHypervisor {
   /** Xen's shared_info page when the guest has none mapped (after soft reset): invisible to the guest. */
   private readonly priv: Uint8Array | null;
   private installed = false;
+  /** The periodic activities (their position in the schedule is state: it follows checkpoints). */
+  private readonly recurrences: Recurrence[] = [];
+  private readonly driftRng: Prng;
 
   constructor(
     private readonly mem: XenGuestMemory,
@@ -106,6 +109,7 @@ export class XenHypervisor {
     private readonly opts: HypervisorOptions = {},
   ) {
     this.priv = state.sharedInfo ? null : initialSharedInfoPage(state, config.clock);
+    this.driftRng = new Prng(config.seed, 'wallclock-drift');
   }
 
   /**
@@ -241,7 +245,7 @@ export class XenHypervisor {
     cfg.timeUpdates.forEach((t, i) => this.every(t.every, `time:${i}`, () => this.updateVcpuTime(t.vcpu, t.spacing)));
     if (cfg.wallclock) {
       const w = cfg.wallclock;
-      const drift = new Prng(cfg.seed, 'wallclock-drift');
+      const drift = this.driftRng;
       this.every(w.every, 'wallclock', () => this.updateWallclock(w.spacing, w.driftNs ? drift.intIn(-w.driftNs, w.driftNs) : 0));
     }
     cfg.sends.forEach((p, i) => this.every(p.every, `send:${i}`, () => this.sendEvent(p.port)));
@@ -257,28 +261,14 @@ export class XenHypervisor {
   /** Run `fn` at each occurrence of `p`, jitter drawn from the stream `name` of the seed. */
   private every(p: Periodic, name: string, fn: () => void): void {
     if (!(p.period > 0)) throw new RangeError(`schedule ${name}: period must be > 0`);
-    const rng = new Prng(this.config.seed, name);
-    let k = 0;
-    let last = -1;
-    const arm = () => {
-      if (p.count !== undefined && k >= p.count) return;
-      const j = p.jitter > 0 ? rng.intIn(-p.jitter, p.jitter) : 0;
-      const at = Math.max(p.phase + k * p.period + j, last + 1, this.clock.now());
-      k++;
-      last = at;
-      this.clock.schedule(at, () => { fn(); arm(); });
-    };
-    arm();
+    const r = new Recurrence(p, new Prng(this.config.seed, name), fn, this.clock);
+    this.recurrences.push(r);
+    r.arm();
   }
 
   private runSteps(steps: (() => void)[], spacing: number): void {
     if (spacing <= 0) { for (const s of steps) s(); return; }
-    let i = 0;
-    const go = () => {
-      steps[i++]!();
-      if (i < steps.length) this.clock.schedule(this.clock.now() + spacing, go);
-    };
-    go();
+    new StepSequence(steps, spacing, this.clock).fire();
   }
 
   // ---- memory access ----------------------------------------------------------
@@ -356,4 +346,40 @@ function equalFrom(a: Uint8Array, b: Uint8Array, from: number): boolean {
   if (a.length !== b.length) return false;
   for (let i = from; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
+}
+
+/**
+ * One periodic activity: occurrence k at phase + k·period + jitter (never
+ * before the previous one or now). Its counters are fields, so a restored
+ * checkpoint puts the schedule back where it was.
+ */
+class Recurrence {
+  private k = 0;
+  private last = -1;
+
+  constructor(private readonly p: Periodic, private readonly rng: Prng, private readonly fn: () => void, private readonly clock: VirtualClock) {}
+
+  arm(): void {
+    const p = this.p;
+    if (p.count !== undefined && this.k >= p.count) return;
+    const j = p.jitter > 0 ? this.rng.intIn(-p.jitter, p.jitter) : 0;
+    const at = Math.max(p.phase + this.k * p.period + j, this.last + 1, this.clock.now());
+    this.k++;
+    this.last = at;
+    this.clock.schedule(at, this);
+  }
+
+  fire(): void { this.fn(); this.arm(); }
+}
+
+/** Steps of one update spread over the clock, `spacing` apart. */
+class StepSequence {
+  private i = 0;
+
+  constructor(private readonly steps: (() => void)[], private readonly spacing: number, private readonly clock: VirtualClock) {}
+
+  fire(): void {
+    this.steps[this.i++]!();
+    if (this.i < this.steps.length) this.clock.schedule(this.clock.now() + this.spacing, this);
+  }
 }

@@ -17,6 +17,6 @@ export * from './scenarioValues.ts';
 export * from './scenarioResolve.ts';
 export { Prng } from './prng.ts';
 
-import { fileURLToPath } from 'node:url';
-/** The bundled default scenario. */
-export const DEFAULT_SCENARIO_PATH = fileURLToPath(new URL('./scenarios/default.json', import.meta.url));
+import { packageFile } from '../packageRoot.ts';
+/** The bundled default scenario (read from the sources' folder: the package ships src/xen/scenarios/). */
+export const DEFAULT_SCENARIO_PATH = packageFile('src/xen/scenarios/default.json');

@@ -72,5 +72,5 @@ export interface VirtualClock {
    * with equal `at` run in the order they were scheduled; a callback may
    * schedule further callbacks (with `at` >= now()).
    */
-  schedule(at: number, callback: () => void): void;
+  schedule(at: number, event: (() => void) | { fire(): void }): void;
 }

@@ -6,7 +6,7 @@
 // path and what is wrong; all errors of a file are reported together.
 
 import { readFileSync } from 'node:fs';
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 import { VIRQ_NAMES, EVTCHN_2L_PORTS } from './abi.ts';
 import { ERAS, type E820Type, type Era } from './firstKernel.ts';
 import { ValueError, describe, parseAddress, parseDuration, parseSize, type Duration } from './scenarioValues.ts';
@@ -73,22 +73,37 @@ export interface XenSpec {
 
 /** A validated scenario with every default filled in. Paths are as written (see resolveScenario). */
 export interface ScenarioSpec {
+  /** The scenario file; relative paths in it resolve from its folder. */
   file: string;
+  /** What the scenario is, in words. */
   description: string;
+  /** The new kernel's bzImage: "bundled:<dir>/<file>" (under kernels/) or a path. */
   kernel: string;
+  /** How kexec loads it: 'bzImage64', or 'legacy32' (the 32-bit entry kexec-tools used before 2.0.4). */
   load: LoadMethod;
+  /** Guest RAM in bytes. */
   ramSize: number;
+  /** The seed of the machine's RNG and of the hypervisor's jitter. */
   seed: number;
+  /** Virtual CPUs the first kernel ran (each with its vcpu_info). */
   vcpus: number;
+  /** The kernel that ran before kexec: its era, symbols and placement decide where it left Xen's frames. */
   firstKernel: FirstKernelSpec;
+  /** Event channels the first kernel bound, and what keeps signalling them. */
   events: EventSpec[];
+  /** Xen timers the first kernel left armed. */
   timers: TimerSpec[];
+  /** The hypervisor's vcpu_info time updates. */
   timeUpdates: TimeUpdateSpec[];
+  /** The hypervisor's shared_info wallclock updates, or null. */
   wallclock: WallclockSpec | null;
+  /** The clock model: instructions per second, TSC per instruction, the time at the start. */
   clock: ClockSpec;
+  /** Initial values of Xen's structures (time and wallclock versions, flags, the upcall mask). */
   xen: XenSpec;
 }
 
+/** A scenario that fails validation: every problem, with its JSON path. An InputError (the CLI exits 2). */
 export class ScenarioError extends InputError {
   constructor(readonly file: string, readonly problems: { path: string; message: string }[]) {
     super(`${file}: invalid scenario:\n` + problems.map((p) => `  ${p.path || '(top level)'}: ${p.message}`).join('\n'));
@@ -106,6 +121,7 @@ export function loadScenario(file: string): ScenarioSpec {
   return parseScenario(text, file);
 }
 
+/** Parse and validate a scenario's JSON text; `file` names it in errors and is where its relative paths resolve from. */
 export function parseScenario(text: string, file: string): ScenarioSpec {
   let doc: unknown;
   try {

@@ -5,10 +5,10 @@
 
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PACKAGE_ROOT } from '../packageRoot.ts';
 import { parseSystemMap, symbolIndex } from '../boot/systemMap.ts';
 import { readVmlinux } from '../boot/vmlinux.ts';
-import { InputError } from '../cli/errors.ts';
+import { InputError } from '../errors.ts';
 import { PlacementError, placeFirstKernel, type Placement } from './firstKernel.ts';
 import type { HypervisorConfig, Periodic } from './hypervisor.ts';
 import { ScenarioError, type LoadMethod, type PeriodicSpec, type ScenarioSpec } from './scenario.ts';
@@ -16,15 +16,23 @@ import type { Duration } from './scenarioValues.ts';
 import { checkStaleState, softReset, type StaleState, type StaleTimer } from './staleState.ts';
 import { nsToInstructions, tscHzOf, type ClockModel } from './xenTime.ts';
 
-export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const REPO_ROOT = PACKAGE_ROOT;
 
+/** A scenario ready to run (resolveScenario). */
 export interface ResolvedScenario {
+  /** The scenario as validated. */
   spec: ScenarioSpec;
+  /** The new kernel's bzImage, resolved to a path. */
   kernelPath: string;
+  /** How kexec loads it ('bzImage64' or 'legacy32'). */
   load: LoadMethod;
+  /** Guest RAM in bytes. */
   ramSize: number;
+  /** Where the first kernel sat, and where its era put Xen's frames. */
   placement: Placement;
+  /** What the first kernel left registered with Xen: stale shared_info and vcpu_info frames, event channels, timers. */
   state: StaleState;
+  /** The hypervisor's configuration: the clock, its write and event schedule in instructions. */
   config: HypervisorConfig;
 }
 
@@ -58,6 +66,13 @@ export function readFirstKernelSymbols(spec: ScenarioSpec, repoRoot = REPO_ROOT)
   return undefined;
 }
 
+/**
+ * From a validated scenario to what the machine runs: paths resolved
+ * ("bundled:" under the package's kernels/), the first kernel's symbols read
+ * and its era's placement applied, the stale state built (emptied by a soft
+ * reset), the hypervisor's schedule in instructions. Throws InputError for
+ * files it cannot read or a placement that cannot be.
+ */
 export function resolveScenario(spec: ScenarioSpec, repoRoot = REPO_ROOT): ResolvedScenario {
   const clock = clockModel(spec);
   const fk = spec.firstKernel;

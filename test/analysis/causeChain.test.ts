@@ -3,7 +3,8 @@
 // startup_64 must be traced back from the triple fault at `mov %rax,%cr3`.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bootKexec, type BootOptions } from '../../src/boot/kexecBoot.ts';
+import { bootKexec } from '../../src/analysis/checkedBoot.ts';
+import type { BootOptions } from '../../src/run/prepare.ts';
 import { crashCauseChain } from '../../src/analysis/crashChain.ts';
 import { formatCauseChain } from '../../src/analysis/causeChain.ts';
 import { readVmlinux } from '../../src/boot/vmlinux.ts';

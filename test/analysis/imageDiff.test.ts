@@ -8,18 +8,23 @@ import { decompressPayload } from '../../src/boot/payload.ts';
 import { readVmlinux, type Vmlinux } from '../../src/boot/vmlinux.ts';
 import type { RelocTable } from '../../src/boot/relocs.ts';
 import { diffImage } from '../../src/analysis/imageDiff.ts';
-import { loadPhysicalAddr, START_KERNEL_MAP } from '../../src/analysis/expectedImage.ts';
+import { formatImageDiff } from '../../src/analysis/formatDiff.ts';
+import { loadPhysicalAddr, START_KERNEL_MAP } from '../../src/boot/expectedImage.ts';
 
 const KDIR = new URL('../../kernels/tiny-6.1/', import.meta.url);
 let vm: Vmlinux;
 let relocs: RelocTable;
 
-/** A RAM image made independently of expectedImage.ts: segments copied, relocations applied by a direct loop. */
-function ramImage(delta: bigint): { ram: Uint8Array; output: number } {
+/**
+ * A RAM image made independently of expectedImage.ts: segments copied, relocations applied by a direct loop
+ * (after `before` changed the copied image, as the decompressor relocates whatever its output holds).
+ */
+function ramImage(delta: bigint, before?: (ram: Uint8Array, output: number) => void): { ram: Uint8Array; output: number } {
   const output = 0x2000000;
   const ram = new Uint8Array(output + 0x2000000);
   const base = loadPhysicalAddr(vm);
   for (const s of vm.segments) ram.set(s.data.subarray(0, s.filesz), output + Number(s.paddr - base));
+  before?.(ram, output);
   const view = new DataView(ram.buffer);
   const at = (e: number) => output + Number(BigInt.asUintN(64, BigInt(e | 0)) - START_KERNEL_MAP - base);
   const d32 = Number(BigInt.asIntN(32, delta));
@@ -65,5 +70,103 @@ describe('image diff against vmlinux', () => {
     expect(d.ranges[0]!.where).toBe('phys_base');
     expect(d.ranges[0]!.phys).toBe(at);
     expect(d.bytesDiffering).toBe(8);
+  });
+});
+
+describe('image diff: displacement', () => {
+  /** Where a symbol's byte lies in the RAM image, and its segment's bounds there. */
+  function place(output: number, name: string, plus = 0): { at: number; segStart: number; segEnd: number } {
+    const sym = vm.symbols.find((x) => x.name === name)!;
+    const seg = vm.segments.find((x) => sym.value >= x.vaddr && sym.value < x.vaddr + BigInt(x.filesz))!;
+    const segStart = output + Number(seg.paddr - loadPhysicalAddr(vm));
+    return { at: segStart + Number(sym.value - seg.vaddr) + plus, segStart, segEnd: segStart + seg.filesz };
+  }
+  const diff = (ram: Uint8Array, output: number, virtDelta?: bigint) =>
+    diffImage({ vmlinux: vm, relocs, outputPhys: output, readPhys: (a, n) => ram.subarray(a, a + n), virtDelta });
+
+  /** Insert `n` bytes of `fill` at `at`: everything after moves up by n (the segment's last n bytes fall off). */
+  function insert(ram: Uint8Array, at: number, segEnd: number, n: number, fill: number): void {
+    ram.copyWithin(at + n, at, segEnd - n);
+    ram.fill(fill, at, at + n);
+  }
+
+  it('reports vmlinux shifted up by 8 bytes from a point on, as one shift and the inserted bytes as a range', () => {
+    let p = { at: 0, segStart: 0, segEnd: 0 };
+    const { ram, output } = ramImage(0n, (r, out) => { p = place(out, 'phys_base', -0x20); insert(r, p.at, p.segEnd, 8, 0xee); });
+    const d = diff(ram, output);
+    expect(d.shifts).toHaveLength(1);
+    const s = d.shifts[0]!;
+    expect(s.shift).toBe(8);
+    expect(s.phys).toBeGreaterThanOrEqual(p.at + 8);
+    expect(s.phys).toBeLessThan(p.at + 8 + 64);
+    expect(s.phys + s.length).toBeLessThanOrEqual(p.segEnd);
+    expect(s.bytesExplained).toBeGreaterThan(1000);
+    expect(d.bytesShifted).toBe(s.bytesExplained);
+    // What is left: at most the 8 inserted bytes.
+    expect(d.bytesDiffering - d.bytesShifted).toBeLessThanOrEqual(8);
+    for (const r of d.ranges) expect(r.phys >= p.at && r.phys + r.length <= p.at + 8).toBe(true);
+    const text = formatImageDiff(d);
+    expect(text).toMatch(new RegExp(`\\+0x${(s.phys - output).toString(16)}\\.\\.\\+0x${(s.phys + s.length - output).toString(16)}: vmlinux shifted by \\+8 bytes`));
+    expect(text.indexOf('shifted by')).toBeLessThan(text.indexOf('vmlinux:'));
+  });
+
+  it('reports a shift down (bytes deleted) with a negative k', () => {
+    let p = { at: 0, segStart: 0, segEnd: 0 };
+    const { ram, output } = ramImage(0n, (r, out) => { p = place(out, 'phys_base', -0x40); r.copyWithin(p.at, p.at + 12, p.segEnd); });
+    const d = diff(ram, output);
+    expect(d.shifts.map((s) => s.shift)).toEqual([-12]);
+    expect(d.shifts[0]!.phys).toBeGreaterThanOrEqual(p.at);
+    expect(d.shifts[0]!.phys).toBeLessThan(p.at + 64);
+    expect(formatImageDiff(d)).toContain('vmlinux shifted by -12 bytes');
+  });
+
+  it('keeps unrelated overwrites, inside and outside the shifted run, as differing ranges', () => {
+    let p = { at: 0, segStart: 0, segEnd: 0 }, text = 0, inside = 0;
+    const { ram, output } = ramImage(0n, (r, out) => {
+      p = place(out, 'phys_base', -0x20);
+      insert(r, p.at, p.segEnd, 8, 0xee);
+      text = place(out, 'startup_64', 0x20).at;
+      r.fill(0x90, text, text + 8);
+      inside = p.at + 0x400;
+      r.fill(0x5a, inside, inside + 4);
+    });
+    const d = diff(ram, output);
+    expect(d.shifts.map((s) => s.shift)).toEqual([8]);
+    const covers = (a: number) => d.ranges.some((r) => a >= r.phys && a < r.phys + r.length);
+    expect(covers(text)).toBe(true);
+    expect(covers(inside)).toBe(true);
+    expect(d.ranges.find((r) => r.phys === text)!.where).toMatch(/^(_text|startup_64)\+0x20$/);
+  });
+
+  it('finds the shift when the relocations were applied to the shifted image (KASLR)', () => {
+    const delta = 0x2a00000n;
+    let p = { at: 0, segStart: 0, segEnd: 0 };
+    const { ram, output } = ramImage(delta, (r, out) => { p = place(out, 'phys_base', -0x20); insert(r, p.at, p.segEnd, 8, 0xee); });
+    const d = diff(ram, output, delta);
+    // The decompressor added the delta at the relocation sites, to whatever the shifted image held there:
+    // the shift model relocates the moved bytes the same way, so the whole run is one shift.
+    expect(d.shifts.map((s) => s.shift)).toEqual([8]);
+    expect(d.bytesDiffering - d.bytesShifted).toBeLessThanOrEqual(8);
+  });
+
+  it('sees no shift in random corruption', () => {
+    let seed = 7;
+    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+    const clean = ramImage(0n);
+    const { ram, output } = ramImage(0n, (r, out) => {
+      const t = place(out, 'startup_64').segStart, dd = place(out, 'phys_base');
+      for (let k = 0; k < 60; k++) {
+        const at = (k % 2 ? t : dd.segStart) + rnd(0x100000), len = 1 + rnd(64);
+        for (let j = 0; j < len; j++) r[at + j] = rnd(256);
+      }
+      for (let j = 0; j < 4096; j++) r[dd.at + j] = rnd(256);
+    });
+    const d = diff(ram, output);
+    expect(d.shifts).toEqual([]);
+    let differing = 0;
+    for (let k = output; k < output + 0x2000000; k++) if (ram[k] !== clean.ram[k]) differing++;
+    expect(d.bytesDiffering).toBe(differing);
+    expect(d.bytesShifted).toBe(0);
+    expect(formatImageDiff(d)).toMatch(/\(relocated by 0x0\), in [\d,]+ range\(s\):/);
   });
 });

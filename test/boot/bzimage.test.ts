@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { parseBzImage, XLF, MIN_PROTOCOL_64 } from '../../src/boot/bzimage.ts';
 import { decompressPayload } from '../../src/boot/payload.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 import { readTiny, tinyBzImagePath } from './tinyKernel.ts';
 
 const good = () => new Uint8Array(readTiny('bzImage.gzip'));

@@ -3,9 +3,10 @@
 // RAM checked against vmlinux at the jump into the new kernel.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { bootKexec, describeAddress } from '../../src/boot/kexecBoot.ts';
+import { bootKexec } from '../../src/analysis/checkedBoot.ts';
+import { describeAddress } from '../../src/boot/phases.ts';
 import { BUNDLED_KERNEL_DIR, COMPRESSIONS } from '../../src/boot/bundled.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 
 const kernel = (c: string) => `${BUNDLED_KERNEL_DIR}/bzImage.${c}`;
 const TIMEOUT = 300_000;

@@ -6,7 +6,7 @@ import { decompressPayload } from '../../src/boot/payload.ts';
 import { readVmlinux, findSymbol } from '../../src/boot/vmlinux.ts';
 import { parseSystemMap, symbolIndex } from '../../src/boot/systemMap.ts';
 import { findKallsyms } from '../../src/boot/kallsyms.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 import { readTiny, tinyBzImagePath } from './tinyKernel.ts';
 
 const map = parseSystemMap(readTiny('System.map').toString('latin1'), 'System.map');

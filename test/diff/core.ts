@@ -1,7 +1,7 @@
 // Run cases in our CPU core (emulator/index.ts) and write the results in
 // the same binary layout the native harness produces.
 
-import { Cpu, FlatMemory } from '../../emulator/index.ts';
+import { Cpu, FlatMemory, Stop } from '../../emulator/index.ts';
 import type { Case } from './generate.ts';
 import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows } from './layout.ts';
 
@@ -51,8 +51,15 @@ export class CoreRunner {
         // (int3 padding, which stops the run). It retired iff icount moved.
         cpu.jitThreshold = 1;
         const before = cpu.icount;
-        cpu.run(2);
-        v = cpu.icount > before ? -1 : cpu.lastFault?.vector ?? -1;
+        if (c.rep) {
+          // Each iteration is a unit of time (docs/time-model.md): give the rep all it needs.
+          // It faulted iff the run stopped on a fault with RIP still on it.
+          const stop = cpu.run(1_000_000);
+          v = stop === Stop.Fault && cpu.getRip() === BigInt(CODE_ENTRY) ? cpu.lastFault?.vector ?? -1 : -1;
+        } else {
+          cpu.run(2);
+          v = cpu.icount > before ? -1 : cpu.lastFault?.vector ?? -1;
+        }
       } else {
         v = cpu.runOne();
         // A rep string op may stop between iterations with RIP unchanged.

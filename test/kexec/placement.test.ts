@@ -2,7 +2,7 @@
 import { describe, it, expect } from 'vitest';
 import { E820, kexecMemoryRanges, xenHvmE820, GiB, MiB, type MemoryRange } from '../../src/boot/kexec/memoryMap.ts';
 import { SegmentTable, ADDR_MAX } from '../../src/boot/kexec/placement.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 
 const ram = (start: number, end: number): MemoryRange => ({ start, end: end - 1, type: E820.RAM });
 const rsv = (start: number, end: number): MemoryRange => ({ start, end: end - 1, type: E820.RESERVED });

@@ -9,7 +9,7 @@ import { planKexecLoad, type LoadPlan } from '../../src/boot/kexec/plan.ts';
 import { IdentityMap } from '../../src/boot/kexec/handoff.ts';
 import { E820, GiB, MiB } from '../../src/boot/kexec/memoryMap.ts';
 import { BUNDLED_PURGATORY } from '../../src/boot/kexec/purgatory.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 
 const COMPRESSIONS = ['gzip', 'bzip2', 'lz4', 'lzma', 'lzo', 'xz', 'zstd'] as const;
 const kernelPath = (c: string) => fileURLToPath(new URL(`../../kernels/tiny-6.1/bzImage.${c}`, import.meta.url));

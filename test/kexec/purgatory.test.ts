@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parseElfRel } from '../../src/boot/kexec/elfRel.ts';
 import { BUNDLED_PURGATORY, layoutPurgatory, linkPurgatory, readPurgatory } from '../../src/boot/kexec/purgatory.ts';
-import { InputError } from '../../src/cli/errors.ts';
+import { InputError } from '../../src/errors.ts';
 
 const have = (tool: string) => {
   try {

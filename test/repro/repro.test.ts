@@ -5,7 +5,9 @@
 // what they hit.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { loadScenario, resolveScenario, DEFAULT_SCENARIO_PATH, type ResolvedScenario } from '../../src/xen/index.ts';
-import { bootScenario, prepareScenario, applyFix, FIXES, type ScenarioRun } from '../../src/xen/bootScenario.ts';
+import { bootScenario, type ScenarioRun } from '../../src/analysis/scenarioBoot.ts';
+import { prepareScenario } from '../../src/run/scenarioRun.ts';
+import { applyFix, FIXES } from '../../src/xen/fixes.ts';
 import { liveWrites } from '../../src/analysis/timeline.ts';
 import { crashCauseChain } from '../../src/analysis/crashChain.ts';
 import type { CauseStep } from '../../src/analysis/causeChain.ts';

@@ -45,9 +45,9 @@ export class FakeClock implements VirtualClock {
   private seq = 0;
   private queue: { at: number; seq: number; fn: () => void }[] = [];
   now(): number { return this.t; }
-  schedule(at: number, callback: () => void): void {
+  schedule(at: number, event: (() => void) | { fire(): void }): void {
     if (at < this.t) throw new Error(`scheduled in the past: ${at} < ${this.t}`);
-    this.queue.push({ at, seq: this.seq++, fn: callback });
+    this.queue.push({ at, seq: this.seq++, fn: typeof event === 'function' ? event : () => event.fire() });
   }
   /** Advance to `target`, firing every callback due on the way. */
   runUntil(target: number): void {

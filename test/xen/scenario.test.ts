@@ -31,15 +31,15 @@ function problems(doc: unknown, file = 'x.json'): string[] {
 }
 
 describe('the bundled default scenario', () => {
-  // The first kernel is the tiny kernel loaded at phys_base 0xd400000: its brk page, found by sweep (docs/xen-shim.md).
-  const FIRST_KERNEL_PHYS_BASE = 0xd400000;
+  // The first kernel is the tiny kernel loaded at phys_base 0x17200000: its brk page, found by sweep (docs/xen-shim.md).
+  const FIRST_KERNEL_PHYS_BASE = 0x17200000;
 
   it('is valid and places shared_info in the first kernel\'s brk', () => {
     const r = resolveScenario(loadScenario(DEFAULT_SCENARIO_PATH));
     expect(r.spec.firstKernel.era).toBe('linux-3.x');
     expect(r.kernelPath.endsWith('kernels/tiny-6.1/bzImage.gzip')).toBe(true);
     expect(r.state.sharedInfo).toMatchObject({ gpa: sym('__brk_base') + FIRST_KERNEL_PHYS_BASE, inRam: true });
-    expect(r.state.sharedInfo!.gpa).toBe(0xee00000);
+    expect(r.state.sharedInfo!.gpa).toBe(0x18c00000);
     expect(r.state.ports.map((p) => p.port)).toEqual([1, 2, 3, 4]);
     expect(r.config.clock).toEqual({ instructionsPerSecond: 1e9, tscPerInstruction: 3, systemTimeAtStart: 300e9, tscAtStart: 900e9 });
     expect(r.config.timeUpdates[2]!.every).toEqual({ period: 30_000_000, phase: 7_000_000, jitter: 5_000_000 });

@@ -8,7 +8,7 @@
 // write. Offsets follow include/x86/x86-linux.h (struct
 // x86_linux_param_header), which matches Linux's struct boot_params.
 import { createHash } from 'node:crypto';
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import type { BzImage } from '../bzimage.ts';
 import { E820, type MemoryRange } from './memoryMap.ts';
 import { PAGE_SIZE, ADDR_MAX, type SegmentTable } from './placement.ts';

@@ -2,7 +2,7 @@
 // reads purgatory: section headers, the symbol table with its string table,
 // and the RELA sections. Anything else is refused with an InputError that
 // names the file.
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 
 export const SHT = { NULL: 0, PROGBITS: 1, SYMTAB: 2, STRTAB: 3, RELA: 4, NOBITS: 8, REL: 9 } as const;
 export const SHF = { WRITE: 0x1, ALLOC: 0x2, EXECINSTR: 0x4 } as const;

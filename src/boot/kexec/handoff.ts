@@ -25,7 +25,7 @@
 // Where these pages live is the old kernel's page allocator's choice
 // (kimage_alloc_control_pages: any pages outside the segments). We put them
 // in one run of free RAM, by default the lowest free pages at or above 1 MiB.
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import { E820, type MemoryRange } from './memoryMap.ts';
 import { PAGE_SIZE, type Segment } from './placement.ts';
 

@@ -16,7 +16,7 @@
 //    others 0 }; entry64_regs keeps rip = entry32 from the link, so
 //    purgatory's entry64 drops to 32-bit mode through entry32;
 // 5. cmdline_end, setup_linux_system_parameters as for bzImage64.
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import { bootParamsLayout, newRealModeBuffer, setupBootloaderParameters, setupSystemParameters } from './bootParams.ts';
 import { placeKernel, placePurgatory, writeRegs32, type LoadInputs, type LoadResult } from './loadBzImage64.ts';
 

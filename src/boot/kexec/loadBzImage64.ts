@@ -11,7 +11,7 @@
 //    rsi boot_params, rip kernel + 0x200, rsp stack_end, others as linked };
 //    cmdline_end = boot_params + kern16_size_needed + cmdline_len - 1;
 // 5. setup_linux_system_parameters (e820, screen defaults, RNG seed setup_data).
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import { XLF, type BzImage } from '../bzimage.ts';
 import { bootParamsLayout, newRealModeBuffer, setupBootloaderParameters, setupSystemParameters, type BootParamsLayout, type FirstKernelInfo } from './bootParams.ts';
 import type { MemoryRange } from './memoryMap.ts';

@@ -20,7 +20,7 @@
 // that begins below 0x400 up to 0x400, so the real-mode IVT is never used.
 // That adjusted list is both where segments may go and the e820 table it
 // gives the new kernel in boot_params.
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 
 export const E820 = { RAM: 1, RESERVED: 2, ACPI: 3, NVS: 4, PMEM: 7, PRAM: 12 } as const;
 export type E820Type = (typeof E820)[keyof typeof E820];

@@ -9,7 +9,7 @@
 //   fitting range's aligned start;
 // - a range "fits" when end - start >= size - 1 after clamping to
 //   [max(min, mem_min), min(max, mem_max)].
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import { E820, type MemoryRange } from './memoryMap.ts';
 
 export const PAGE_SIZE = 4096;

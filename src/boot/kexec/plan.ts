@@ -3,7 +3,7 @@
 // data — the segments, purgatory's entry, and the CPU/memory state the old
 // kernel's relocate_kernel leaves when it jumps there.
 import { readFileSync } from 'node:fs';
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import { parseBzImage } from '../bzimage.ts';
 import type { FirstKernelInfo } from './bootParams.ts';
 import { parseElfRel } from './elfRel.ts';
@@ -15,6 +15,7 @@ import { SegmentTable, type Segment } from './placement.ts';
 import { BUNDLED_PURGATORY } from './purgatory.ts';
 import { KEXEC_CONSOLE_DEFAULTS, updatePurgatory, type PurgatoryConsole, type PurgatoryDigest } from './updatePurgatory.ts';
 
+/** The inputs of a kexec load plan: kexec's command line, and what it reads from the running system. */
 export interface KexecLoadOptions {
   /** The bzImage: its bytes or a path. */
   kernel: Uint8Array | string;
@@ -40,8 +41,11 @@ export interface KexecLoadOptions {
   consoleSerial?: boolean;
   /** Purgatory prints to VGA text memory. Default false (as kexec). */
   consoleVga?: boolean;
+  /** --reset-vga: purgatory resets the VGA. Default false. */
   resetVga?: boolean;
+  /** --serial: the I/O base of purgatory's UART. Default 0x3f8. */
   serialBase?: number;
+  /** --serial-baud: 0 leaves the divisor as it is (kexec's default). */
   serialBaud?: number;
   /** kexec -i / --no-checks: no sha256, skip_checks = 1. Default false. */
   skipChecks?: boolean;
@@ -55,13 +59,19 @@ export interface KexecLoadOptions {
   first?: FirstKernelInfo;
 }
 
+/** A kexec segment of the plan. */
 export interface PlanSegment extends Segment {
+  /** Bytes of the buffer kexec passes (the rest of `memsz` is zero). */
   bufsz: number;
 }
 
+/** What kexec would load, and the state relocate_kernel hands to purgatory (planKexecLoad). */
 export interface LoadPlan {
+  /** The kernel's file name (or kernelName for bytes). */
   kernelFile: string;
+  /** The purgatory's file name. */
   purgatoryFile: string;
+  /** The entry path used: 64 (bzImage64) or 32 (also when a 64-bit load was asked of a kernel that cannot). */
   entryPath: 64 | 32;
   /** The firmware's e820 (what /sys/firmware/memmap shows). */
   firmwareMap: MemoryRange[];
@@ -71,16 +81,25 @@ export interface LoadPlan {
   segments: PlanSegment[];
   /** kexec_load's entry: purgatory_start. */
   entry: number;
+  /** Purgatory: where it was linked, its sections, and its symbols at their load addresses. */
   purgatory: { base: number; memsz: number; bufsz: number; sections: { name: string; addr: number; size: number }[]; symbols: Record<string, number> };
+  /** The kernel segment: base, sizes, startup_32 and startup_64, init_size, alignment. */
   kernel: { base: number; memsz: number; bufsz: number; startup32: number; startup64: number; initSize: number; alignment: number };
+  /** boot_params (the zero page) and the command line: where, and their bytes. */
   bootParams: { base: number; cmdlineAddr: number; cmdline: string; bytes: Uint8Array };
+  /** entry64_regs: the registers purgatory loads before jumping to the kernel's 64-bit entry. */
   entry64Regs: Regs64;
+  /** entry32_regs: the same for the 32-bit entry. */
   entry32Regs: Regs32;
+  /** Address of the command line's last byte (purgatory's cmdline_end). */
   cmdlineEnd: number;
+  /** Purgatory's console settings. */
   console: PurgatoryConsole;
   /** null with skipChecks. */
   sha256: PurgatoryDigest | null;
+  /** relocate_kernel's exit state: registers and the identity-map page tables purgatory starts with. */
   handoff: HandoffState;
+  /** Where the plan departs from a plain kexec, in words. */
   notes: string[];
   /** What `kexec -d` would print about the load, plus our hand-off. */
   summary: string;
@@ -97,6 +116,13 @@ function readInput(what: string, v: string | Uint8Array, name: string): { bytes:
   }
 }
 
+/**
+ * Plan a kexec load as kexec-tools 2.0.25 does (kexec_load, not
+ * kexec_file_load): the segments and their placement, purgatory linked and its
+ * variables set, boot_params, the sha256 regions and digest, and
+ * relocate_kernel's hand-off state. Writes nothing. Throws InputError for an
+ * unreadable or malformed kernel or purgatory.
+ */
 export function planKexecLoad(opts: KexecLoadOptions): LoadPlan {
   const k = readInput('kernel', opts.kernel, opts.kernelName ?? 'kernel');
   const pg = readInput('purgatory', opts.purgatory ?? BUNDLED_PURGATORY, 'purgatory');

@@ -7,12 +7,12 @@
 // and symbols are read and written by name (GLOBAL symbols only, as
 // elf_rel_find_symbol searches).
 import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { InputError } from '../../cli/errors.ts';
+import { packageFile } from '../../packageRoot.ts';
+import { InputError } from '../../errors.ts';
 import { parseElfRel, SHF, SHN, SHT, STB, STT, type ElfRelObject, type ElfSymbol } from './elfRel.ts';
 
 /** The purgatory bundled with bootpath (Debian kexec-tools 1:2.0.25-3+deb12u3; kernels/manifest.json). */
-export const BUNDLED_PURGATORY = fileURLToPath(new URL('../../../kernels/purgatory/purgatory.o', import.meta.url));
+export const BUNDLED_PURGATORY = packageFile('kernels/purgatory/purgatory.o');
 
 export const R_X86_64 = { NONE: 0, _64: 1, PC32: 2, PLT32: 4, _32: 10, _32S: 11 } as const;
 const RELOC_NAMES: Record<number, string> = { 0: 'R_X86_64_NONE', 1: 'R_X86_64_64', 2: 'R_X86_64_PC32', 3: 'R_X86_64_GOT32', 4: 'R_X86_64_PLT32', 9: 'R_X86_64_GOTPCREL', 10: 'R_X86_64_32', 11: 'R_X86_64_32S', 24: 'R_X86_64_PC64', 41: 'R_X86_64_GOTPCRELX', 42: 'R_X86_64_REX_GOTPCRELX' };

@@ -6,7 +6,7 @@
 // (start, memsz) and the digest are written into sha256_regions /
 // sha256_digest. With --no-checks (-i) only skip_checks = 1 is written.
 import { createHash } from 'node:crypto';
-import { InputError } from '../../cli/errors.ts';
+import { InputError } from '../../errors.ts';
 import type { LinkedPurgatory } from './purgatory.ts';
 import type { Segment } from './placement.ts';
 

@@ -60,3 +60,29 @@ export function applyRelocations(placed: PlacedSegment[], sites: RelocSite[], de
     }
   }
 }
+
+/**
+ * The KASLR virtual delta the decompressor applied: the most common
+ * (RAM - vmlinux) difference over the 64-bit relocation sites of the image
+ * at `outputPhys` (a sample of up to 4096 sites).
+ */
+export function inferVirtDelta(vm: Vmlinux, sites: RelocSite[], outputPhys: number, readPhys: (addr: number, len: number) => Uint8Array): bigint {
+  const placed = placeSegments(vm);
+  const votes = new Map<bigint, number>();
+  let sampled = 0;
+  for (const site of sites) {
+    if (site.kind !== 'r64') continue;
+    const seg = placed.find((s) => site.offset >= s.offset && site.offset + 8 <= s.offset + s.data.length);
+    if (!seg) continue;
+    const at = site.offset - seg.offset;
+    const want = new DataView(seg.data.buffer, seg.data.byteOffset).getBigUint64(at, true);
+    const ram = readPhys(outputPhys + site.offset, 8);
+    const got = new DataView(ram.buffer, ram.byteOffset).getBigUint64(0, true);
+    const d = BigInt.asIntN(64, got - want);
+    votes.set(d, (votes.get(d) ?? 0) + 1);
+    if (++sampled >= 4096) break;
+  }
+  let best = 0n, n = -1;
+  for (const [d, c] of votes) if (c > n) { best = d; n = c; }
+  return best;
+}

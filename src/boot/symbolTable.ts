@@ -31,6 +31,15 @@ export class SymbolTable {
     return best >= 0 ? this.sorted[best] : undefined;
   }
 
+  /** The symbols in [lo, hi), in address order. */
+  between(lo: bigint, hi: bigint): NamedAddress[] {
+    let a = 0, b = this.sorted.length;
+    while (a < b) { const m = (a + b) >> 1; if (this.sorted[m]!.value < lo) a = m + 1; else b = m; }
+    const out: NamedAddress[] = [];
+    for (let i = a; i < this.sorted.length && this.sorted[i]!.value < hi; i++) out.push(this.sorted[i]!);
+    return out;
+  }
+
   /** "name+0xoff", or the bare hex address when nothing precedes it. */
   describe(addr: bigint): string {
     const s = this.at(addr);

@@ -21,3 +21,9 @@ export class HangDetector {
     return `no progress: the same registers at rip 0x${c.getRip().toString(16)} after ${since} more instructions (a loop that changes nothing)`;
   }
 }
+
+/** The hang detector as a run observer: samples at each slice boundary of the run. */
+export class HangObserver {
+  readonly detector = new HangDetector();
+  onSlice(run: { machine: { cpu: Cpu } }): string | null { return this.detector.sample(run.machine.cpu); }
+}
