@@ -14,7 +14,7 @@ import { ImageCheck } from '../analysis/imageCheck.ts';
 import { serveGdb } from './gdb.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
 import { formatImageDiff } from '../analysis/formatDiff.ts';
-import { toJson } from './json.ts';
+import { jsonDocument } from './json.ts';
 import { parseSize, parseCount } from './units.ts';
 import { BUNDLED_KERNEL, bundledDecompressorElf } from '../boot/bundled.ts';
 import { keepPrepared, writeBootReport } from '../report/write.ts';
@@ -23,10 +23,10 @@ const USAGE = `usage: bootpath boot [--kernel <bzImage>] [--vmlinux <file> | --s
                      [--until <symbol|address|startup_64>] [--cmdline <text>] [--ram <size>]
                      [--max-instructions <n>] [--placement top-down|bottom-up|<address>]
                      [--kernel-alignment <n>] [--purgatory <file>] [--seed <n>] [--json] [--quiet]
-                     [--gdb [host:]port] [--decompressor-elf <file>] [--report <file.html>]
+                     [--gdb [[host:]port]] [--decompressor-elf <file>] [--report <file.html>]
   --kernel defaults to the bundled ${BUNDLED_KERNEL}
   --report  also write a self-contained HTML report: memory map, timeline, image diff, dump, console
-  --gdb     wait for gdb before the first instruction (docs/debugging.md); --until is then optional`;
+  --gdb     wait for gdb before the first instruction (default 127.0.0.1:1234; docs/debugging.md); --until is then optional`;
 
 export const EXIT = { reached: 0, crashed: 1, hung: 3, budget: 4, exited: 0 } as const;
 
@@ -76,7 +76,7 @@ export const boot: Command = {
     if (reportOptions) writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
     if (lastLine) process.stderr.write(`\r${' '.repeat(lastLine.length)}\r`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-    if (json) process.stdout.write(JSON.stringify(toJson(resultData(r, seconds)), null, 2) + '\n');
+    if (json) process.stdout.write(jsonDocument('boot', resultData(r, seconds)));
     else process.stdout.write((r.console.endsWith('\n') || r.console === '' ? '' : '\n') + report(r, seconds));
     return EXIT[r.outcome];
   },

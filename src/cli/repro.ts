@@ -8,7 +8,7 @@ import { resolve, relative } from 'node:path';
 import type { Command } from './commands.ts';
 import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
-import { toJson } from './json.ts';
+import { jsonDocument } from './json.ts';
 import { EXIT, resultData } from './boot.ts';
 import { describeAddress } from '../boot/phases.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
@@ -28,14 +28,14 @@ import { scenarioPrepared, writeScenarioReport } from '../report/write.ts';
 import { explainFailure, formatExplanation, scenarioCounterfactual } from '../analysis/explain.ts';
 import { applyFix, FIXES, FIX_WHAT, type Fix } from '../xen/fixes.ts';
 
-const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--explain] [--json] [--quiet] [--gdb [host:]port]
+const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--explain] [--json] [--quiet] [--gdb [[host:]port]]
   Reproduces the 2012 Xen PVonHVM kexec crash (stale shared_info in the new kernel's memory) on the bundled kernel.
   --fix mmio           Linux 00e37bdb: shared_info moved to the xen-platform MMIO BAR before kexec
   --fix e820-reserved  Linux 9d02b43d: shared_info at 0xFE700000 in the E820-reserved hole
   --fix soft-reset     Linux 0b34a166 / Xen 4.7: SHUTDOWN_soft_reset drops all of Xen's state before kexec
   --explain            also replay the boot without the hypervisor's writes: the minimal set that causes the failure
                        and the first instruction whose outcome differs (reaches past what the data-flow chain follows)
-  --gdb [host:]port    wait for gdb before the first instruction (docs/debugging.md)
+  --gdb [host:]port    wait for gdb before the first instruction (default 127.0.0.1:1234; docs/debugging.md)
   --report <file.html> also write a self-contained HTML report: memory map with the stale frames and Xen's writes,
                        timeline, image diff, cause chain, dump, console`;
 
@@ -70,7 +70,7 @@ export const repro: Command = {
       writeScenarioReport(v.report!, run, prepared, { scenarioFile: relative(process.cwd(), file) || file, fix: fix ?? null, chain, chainNote, decompressorElf: bundledDecompressorElf(r.kernelPath), explanation: explanation && formatExplanation(explanation) });
     }
     if (json) {
-      process.stdout.write(JSON.stringify(toJson({ scenario: file, fix: fix ?? null, ...resultData(res, seconds), xen: timelineData(run), causeChain: chain, explanation }), null, 2) + '\n');
+      process.stdout.write(jsonDocument('repro', { scenario: file, fix: fix ?? null, ...resultData(res, seconds), xen: timelineData(run), causeChain: chain, explanation }));
       return EXIT[res.outcome];
     }
     const L: string[] = [];

@@ -105,7 +105,9 @@ export class LinkedPurgatory {
     this.sectionAddress = new Map([...layout.offsets].map(([i, off]) => [i, base + off]));
     for (const s of object.sections) {
       const off = layout.offsets.get(s.index);
-      if (off !== undefined && s.type !== SHT.NOBITS) this.bytes.set(s.data, off);
+      if (off === undefined || s.type === SHT.NOBITS) continue;
+      if (off + s.data.length > this.bytes.length) throw new InputError(`${object.file}: section ${s.name || s.index} (${s.data.length} bytes at offset 0x${off.toString(16)}) does not fit the ${this.bytes.length}-byte purgatory segment`);
+      this.bytes.set(s.data, off);
     }
     this.relocate();
   }
@@ -159,6 +161,8 @@ export class LinkedPurgatory {
   /** Sets an unsigned integer symbol of its own size (1, 2, 4 or 8 bytes). */
   setUint(name: string, value: number | bigint): void {
     const size = this.find(name).size;
+    // An integer variable is 1, 2, 4 or 8 bytes: never allocate what a corrupted st_size claims.
+    if (size !== 1 && size !== 2 && size !== 4 && size !== 8) throw new InputError(`${this.file}: symbol ${name} has size ${size}, not an integer's (1, 2, 4 or 8 bytes)`);
     const b = new Uint8Array(size);
     let v = BigInt(value);
     for (let i = 0; i < size; i++, v >>= 8n) b[i] = Number(v & 0xffn);
@@ -183,6 +187,9 @@ export class LinkedPurgatory {
     if (sec.type === SHT.NOBITS) throw new InputError(`${this.file}: symbol ${name} is in a bss section and cannot be set`);
     const off = this.layout.offsets.get(sym.shndx);
     if (off === undefined) throw new InputError(`${this.file}: symbol ${name} is in non-allocated section ${sec.name}`);
+    if (sym.value + sym.size > sec.size || off + sym.value + sym.size > this.bytes.length) {
+      throw new InputError(`${this.file}: symbol ${name} (0x${sym.value.toString(16)}, ${sym.size} bytes) lies outside its section ${sec.name} (${sec.size} bytes)`);
+    }
     return { off: off + sym.value, sym };
   }
 
@@ -209,7 +216,7 @@ export class LinkedPurgatory {
         const at = secOff + r.offset;
         const address = BigInt(secAddr + r.offset);
         const where = `${target.name}+0x${r.offset.toString(16)}`;
-        if (at + (r.type === R_X86_64._64 ? 8 : 4) > secOff + target.size && r.type !== R_X86_64.NONE) {
+        if ((at + (r.type === R_X86_64._64 ? 8 : 4) > secOff + target.size || at + 8 > this.bytes.length + 4 || at < 0) && r.type !== R_X86_64.NONE) {
           throw new InputError(`${obj.file}: relocation at ${where} lies outside its section`);
         }
         switch (r.type) {
