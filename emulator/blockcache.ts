@@ -10,12 +10,29 @@ const BITS = 15;
 const SIZE = 1 << BITS;
 const MASK = SIZE - 1;
 
+/**
+ * The cache's ceiling: past this many decoded instructions held (about
+ * 150-250 MB of decoded and compiled code) the whole cache is flushed and
+ * refilled on demand, as QEMU flushes a full translation cache. A boot of
+ * Debian's kernel holds far fewer; runaway execution would grow without it.
+ */
+export const MAX_CACHED_INSNS = 1_000_000;
+
+/** Consecutive newly decoded zero-filled blocks that make a runaway (thousands of `add %al,(%rax)`): Stop.Runaway. */
+export const RUNAWAY_ZERO_BLOCKS = 64;
+
 export class BlockCache {
   private readonly table: (Block | undefined)[] = new Array(SIZE);
   private readonly byFrame = new Map<number, Block[]>();
   private readonly codeFrames: Uint8Array;
   /** Blocks decoded since creation (for statistics). */
   decoded = 0;
+  /** Whole-cache flushes because the ceiling was reached (for statistics). */
+  ceilingFlushes = 0;
+  /** Decoded instructions held now. */
+  private held = 0;
+  /** Newly decoded zero-filled blocks in a row. */
+  private zeroRun = 0;
   /** The block looked up last (the successor cache hangs off it). */
   private last: Block | null = null;
 
@@ -68,8 +85,13 @@ export class BlockCache {
     const slot = (linLo ^ (linLo >>> BITS) ^ linHi) & MASK;
     const b = this.table[slot];
     if (b !== undefined && b.linLo === linLo && b.linHi === linHi && b.ripLo === c.ripLo && b.modeKey === c.codeBits && b.valid) return b;
+    if (this.held > MAX_CACHED_INSNS) { this.flush(); this.ceilingFlushes++; }
     const nb = decodeBlock(c, c.ripLo, c.ripHi, linLo, linHi, c.codeBits);
     this.decoded++;
+    this.held += nb.insns.length;
+    if (nb.zeroFilled && !ignoreHook) {
+      if (++this.zeroRun >= RUNAWAY_ZERO_BLOCKS) { this.zeroRun = 0; c.runaway = true; return null; }
+    } else this.zeroRun = 0;
     this.table[slot] = nb;
     for (const f of nb.frames) {
       if (f >= this.codeFrames.length) continue;
@@ -98,6 +120,7 @@ export class BlockCache {
   /** Forget every block (paging or mode changes). */
   flush(): void {
     this.last = null;
+    this.held = 0;
     this.table.fill(undefined);
     for (const list of this.byFrame.values()) for (const b of list) b.valid = false;
     this.byFrame.clear();

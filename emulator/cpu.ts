@@ -140,6 +140,8 @@ export class Cpu {
   interpretOnly = false;
   /** True while the block builder reads code bytes (instruction fetch, not a data read). */
   fetching = false;
+  /** Set with Stop.Runaway: execution ran through zero-filled memory (blockcache.ts RUNAWAY_ZERO_BLOCKS). */
+  runaway = false;
   /** Called before each block; return true to re-check stop conditions (it may have changed RIP or state). */
   beforeBlock: ((c: Cpu) => boolean) | null = null;
   /** Exception delivery (installed by the system layer); null: faults stop the run. */

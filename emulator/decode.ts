@@ -288,5 +288,6 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
   }
   const block = new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames, firstPhys);
   block.atBreakpoint = c.breakpoints.size !== 0 && c.breakpoints.has(linearKey(linLo, linHi));
+  block.zeroFilled = insns.every((i) => i.bytes.length > 0 && i.bytes.every((b) => b === 0));
   return block;
 }

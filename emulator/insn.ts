@@ -73,6 +73,8 @@ export class Block {
   hits = 0;
   /** An execution breakpoint is set at this block's start (blocks are re-cut when breakpoints change). */
   atBreakpoint = false;
+  /** Every byte of its instructions is zero (`add %al,(%rax)` …): code run into memory that holds none. */
+  zeroFilled = false;
   /** The two blocks execution went to from here most recently (see BlockCache.lookup). */
   succ1: Block | null = null;
   succ2: Block | null = null;

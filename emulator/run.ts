@@ -22,6 +22,8 @@ export const enum Stop {
   TripleFault = 4,
   /** An execution breakpoint's callback asked to stop; RIP is on the breakpoint. */
   Breakpoint = 5,
+  /** Execution ran into zero-filled memory for thousands of bytes (a jump into nowhere); RIP is where the last block started. */
+  Runaway = 6,
 }
 
 /** How a raised exception is handled: return true if delivered (execution continues), false to stop. */
@@ -46,7 +48,10 @@ export function run(c: Cpu, budget: number): Stop {
     let b;
     try {
       b = c.blocks.lookup();
-      if (b === null) return Stop.Requested; // a decode hook asked to stop before new code
+      if (b === null) {
+        if (c.runaway) { c.runaway = false; return Stop.Runaway; }
+        return Stop.Requested; // a decode hook asked to stop before new code
+      }
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       c.cur = null;

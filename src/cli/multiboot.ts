@@ -63,6 +63,6 @@ export const multiboot: Command = {
     }
     if (o.kind === 'exit') return o.status & 0xff;
     process.stderr.write(`bootpath multiboot: ${describeOutcome(o)}`);
-    return o.kind === 'triple-fault' || o.kind === 'fault' ? 1 : o.kind === 'halt' ? 3 : 4;
+    return o.kind === 'triple-fault' || o.kind === 'fault' || o.kind === 'runaway' ? 1 : o.kind === 'halt' ? 3 : 4;
   },
 };

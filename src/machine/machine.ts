@@ -29,7 +29,8 @@ export type Outcome =
   | { kind: 'triple-fault'; event: TripleFaultEvent; state: CpuState }
   | { kind: 'halt'; state: CpuState }
   | { kind: 'budget'; state: CpuState }
-  | { kind: 'fault'; detail: string; state: CpuState };
+  | { kind: 'fault'; detail: string; state: CpuState }
+  | { kind: 'runaway'; state: CpuState };
 
 export class Machine {
   /** RAM whose frames can be write-tracked (a debugger's who-wrote); nothing is tracked unless asked. */
@@ -79,6 +80,7 @@ export class Machine {
         case Stop.TripleFault: return { kind: 'triple-fault', event: this.events.tripleFault!, state: captureState(c) };
         case Stop.Halt: return { kind: 'halt', state: captureState(c) }; // no interrupt sources yet: a halt is final
         case Stop.Fault: return { kind: 'fault', detail: c.lastFault?.message ?? 'fault', state: captureState(c) };
+        case Stop.Runaway: return { kind: 'runaway', state: captureState(c) };
         case Stop.Requested: return { kind: 'budget', state: captureState(c) };
         default: break;
       }
@@ -98,5 +100,6 @@ export function describeOutcome(o: Outcome): string {
     case 'halt': return `CPU halted with nothing to wake it (hang)\n${formatState(o.state)}`;
     case 'budget': return `instruction budget exhausted\n${formatState(o.state)}`;
     case 'fault': return `undelivered fault: ${o.detail}\n${formatState(o.state)}`;
+    case 'runaway': return `runaway: the CPU ran into zero-filled memory (thousands of \`add %al,(%rax)\`): a jump into nowhere\n${formatState(o.state)}`;
   }
 }

@@ -241,6 +241,7 @@ export abstract class MachineRun<M extends RunMachine = RunMachine, X extends ob
         continue;
       }
       if (stop === Stop.TripleFault) return this.end('crashed', 'triple fault', null);
+      if (stop === Stop.Runaway) return this.end('crashed', `runaway: executing zero-filled memory (thousands of \`add %al,(%rax)\`) at rip 0x${c.getRip().toString(16)}, a jump into nowhere`, null);
       if (stop === Stop.Halt) {
         const why = (c.getRflags() & 0x200) ? 'hlt with no interrupt source' : 'hlt with interrupts disabled';
         return this.end('hung', why, { kind: 'hlt', detail: why });
