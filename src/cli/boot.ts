@@ -72,6 +72,9 @@ export const boot: Command = {
       return serveGdb(run, v.gdb, { imageCheck: check, purgatoryFile: v.purgatory, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
     }
     const reportOptions = v.report !== undefined ? keepPrepared(options) : null;
+    // Test-only: make the machine fail inside the run at an instruction count (how internal errors are reported is tested with it).
+    const failAt = process.env.BOOTPATH_TEST_FAIL_AT;
+    if (failAt !== undefined) options.prepare = (m) => m.scheduler.at(Number(failAt), () => { throw new TypeError('injected by BOOTPATH_TEST_FAIL_AT'); });
     const r = bootKexec(reportOptions ?? options, { layout: json || reportOptions !== null, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
     if (reportOptions) writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
     if (lastLine) process.stderr.write(`\r${' '.repeat(lastLine.length)}\r`);

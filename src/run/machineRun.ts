@@ -11,6 +11,7 @@ import type { TrackedRam } from '../machine/trackedRam.ts';
 import type { WriteRecord } from '../machine/provenance.ts';
 import { PAGE } from '../machine/ram.ts';
 import { Checkpoints } from './checkpoints.ts';
+import { InputError, InternalError } from '../errors.ts';
 import type { CaptureOptions } from './stateImage.ts';
 
 /** What a run needs of its machine. */
@@ -205,7 +206,14 @@ export abstract class MachineRun<M extends RunMachine = RunMachine, X extends ob
    * breakpoint on the current instruction (resuming from it).
    */
   advance(to: number, skipBreakAtStart = true): RunStop {
-    const s = this.advanceRaw(to, skipBreakAtStart);
+    let s: RunStop;
+    try {
+      s = this.advanceRaw(to, skipBreakAtStart);
+    } catch (e) {
+      // Guest faults never get here (the CPU delivers or reports them): anything else is our bug.
+      if (e instanceof InputError || e instanceof InternalError) throw e;
+      throw new InternalError(e, this.machine.cpu.icount, this.machine.cpu.getRip());
+    }
     if (s.kind !== 'end') this.afterAdvance();
     return this.state.outcome !== null && s.kind !== 'end' ? this.ended() : s;
   }
