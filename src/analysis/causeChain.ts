@@ -136,24 +136,26 @@ function physOf(m: BootMachine, lin: bigint): number | null {
   try { return m.cpu.translateData(Number(lin & 0xffffffffn) | 0, Number(lin >> 32n) | 0); } catch { return null; }
 }
 
-interface TraceEntry { icount: number; rip: bigint; lo: Int32Array; hi: Int32Array; ins: Decoded }
 
-/** Single-step from `from` up to (not including) `to`, recording each instruction and the registers before it. */
-function trace(rerun: Rerun, from: number, to: number): { m: BootMachine; entries: TraceEntry[] } {
+/**
+ * The last instruction in [from, to) that writes register `reg`, by
+ * single-stepping a re-run; with the register's value just after it. Only
+ * the latest candidate is kept (the decoder's objects of the others are
+ * freed as the scan goes), so long windows cost time, not memory.
+ */
+function lastWriterOf(rerun: Rerun, reg: number, from: number, to: number): { icount: number; rip: bigint; ins: Decoded; value: bigint } | null {
   const m = rerun(Math.max(0, from));
-  const entries: TraceEntry[] = [];
+  let found: { icount: number; rip: bigint; ins: Decoded; value: bigint } | null = null;
   while (m.cpu.icount < to) {
-    const e: TraceEntry = { icount: m.cpu.icount, rip: m.cpu.getRip(), lo: m.cpu.lo.slice(), hi: m.cpu.hi.slice(), ins: decodeAtRip(m) };
-    entries.push(e);
-    const before = m.cpu.icount;
+    const icount = m.cpu.icount, rip = m.cpu.getRip();
+    const ins = decodeAtRip(m);
+    const writesReg = registerAccesses(ins.ins).some((a) => a.reg === reg && writes(a.mode));
     m.run(1);
-    if (m.cpu.icount === before) break; // faulted or stopped: nothing more to trace
+    const stuck = m.cpu.icount === icount; // faulted or stopped: nothing more to scan
+    if (writesReg) { found?.ins.ins.free(); found = { icount, rip, ins, value: m.cpu.getReg(reg) }; } else ins.ins.free();
+    if (stuck) break;
   }
-  return { m, entries };
-}
-
-function regValue(e: TraceEntry, r: number): bigint {
-  return (BigInt(e.hi[r]! >>> 0) << 32n) | BigInt(e.lo[r]! >>> 0);
+  return found;
 }
 
 export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
@@ -173,6 +175,14 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
     text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip, opts.faultIcount)}${regText ? ` with ${regText}` : ''}` });
   f.ins.free();
 
+  // Every register it read is named; the chain follows the first (or the code, below), and says where the others came from.
+  for (const a of regsRead.slice(1)) {
+    const w = lastWriterOf(opts.rerun, a.reg, opts.faultIcount - window, opts.faultIcount);
+    if (!w) continue;
+    step({ kind: 'register', icount: w.icount, rip: w.rip, where: opts.describe(w.rip, w.icount), instruction: w.ins.text, bytes: hexBytes(w.ins.bytes), value: hex(w.value),
+      text: `(also read) ${GPR[a.reg]} = ${hex(w.value)} was written by \`${w.ins.text}\` at ${opts.describe(w.rip, w.icount)}` });
+    w.ins.ins.free();
+  }
   let follow: { kind: 'reg'; reg: number; at: number } | { kind: 'mem'; phys: number; size: number; at: number } | null =
     regsRead.length ? { kind: 'reg', reg: regsRead[0]!.reg, at: opts.faultIcount }
       : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
@@ -188,28 +198,27 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   while (follow && steps.length < maxSteps) {
     if (follow.kind === 'reg') {
       const { reg, at } = follow;
-      const { m, entries } = trace(opts.rerun, at - window, at);
-      let writer: TraceEntry | undefined;
-      for (let k = entries.length - 1; k >= 0; k--) {
-        if (registerAccesses(entries[k]!.ins.ins).some((a) => a.reg === reg && writes(a.mode))) { writer = entries[k]; break; }
-      }
-      void m;
+      // Look back `window` instructions, then ten times as far, before giving up.
+      let writer = lastWriterOf(opts.rerun, reg, at - window, at);
+      let searched = window;
+      if (!writer && at > window) { writer = lastWriterOf(opts.rerun, reg, at - window * 10, at - window); searched = window * 10; }
       if (!writer) {
-        step({ kind: 'end', icount: at - window, text: `${GPR[reg]} was last written more than ${window} instructions before — the chain stops here` });
+        step({ kind: 'end', icount: at - searched, text: `${GPR[reg]} was last written more than ${searched} instructions before — the chain stops here` });
         break;
       }
-      const after = entries[entries.indexOf(writer) + 1];
-      const value = after ? regValue(after, reg) : undefined;
+      const value = writer.value;
       // Re-run to just before the writer to compute its memory operands with its own registers.
       const mw = opts.rerun(writer.icount);
       const mems = memoryReads(mw, writer.ins.ins);
-      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip, writer.icount), instruction: writer.ins.text, bytes: hexBytes(writer.ins.bytes),
-        value: value !== undefined ? hex(value) : undefined,
-        text: `${GPR[reg]}${value !== undefined ? ` = ${hex(value)}` : ''} was written by \`${writer.ins.text}\` at ${opts.describe(writer.rip, writer.icount)}` })) break;
-      if (mems.length) { follow = memFollow(mw, mems[0]!, writer.icount); continue; }
       const other = registerAccesses(writer.ins.ins).find((a) => reads(a.mode) && a.reg !== reg && a.reg !== 4);
+      const text = writer.ins.text, bytes = hexBytes(writer.ins.bytes);
+      writer.ins.ins.free();
+      if (!step({ kind: 'register', icount: writer.icount, rip: writer.rip, where: opts.describe(writer.rip, writer.icount), instruction: text, bytes,
+        value: hex(value),
+        text: `${GPR[reg]} = ${hex(value)} was written by \`${text}\` at ${opts.describe(writer.rip, writer.icount)}` })) break;
+      if (mems.length) { follow = memFollow(mw, mems[0]!, writer.icount); continue; }
       if (other) { follow = { kind: 'reg', reg: other.reg, at: writer.icount }; continue; }
-      step({ kind: 'end', icount: writer.icount, text: `the value was computed by \`${writer.ins.text}\` from registers only` });
+      step({ kind: 'end', icount: writer.icount, text: `the value was computed by \`${text}\` from registers only` });
       break;
     }
     // Memory: who last wrote these bytes before `at`? Re-run with the frame tracked.
@@ -220,7 +229,9 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
     let rec: WriteRecord | undefined;
     for (let k = 0; k < size; k++) {
       const r = m.ram.provenance.whoWrote(phys + k);
-      if (r && (!rec || r.icount > rec.icount || (r.kind === 'hypervisor' && rec.kind !== 'hypervisor' && r.icount >= rec.icount))) rec = r;
+      // The latest writer of any of the bytes. At equal counts the CPU's write is the later one: a scheduled
+      // (hypervisor) write at count T runs before the instruction that has count T.
+      if (r && (!rec || r.icount > rec.icount || (r.icount === rec.icount && r.kind === 'cpu' && rec.kind !== 'cpu'))) rec = r;
     }
     if (!step({ kind: 'memory', icount: at, address: phys, value, text: `it read ${size} bytes at phys ${hex(phys)}: ${value}` })) break;
     if (!rec) { step({ kind: 'end', icount: at, address: phys, text: 'those bytes were not written since the kexec load: they are as loaded' }); break; }
