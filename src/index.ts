@@ -20,6 +20,10 @@ export { BUNDLED_KERNEL, BUNDLED_KERNEL_DIR, COMPRESSIONS } from './boot/bundled
 export { runCheck, checkJobs, checkOne, jobName, type CheckJob, type CheckRow, type CheckResult, type CheckPlacement } from './analysis/check.ts';
 export { checkJunit } from './report/junit.ts';
 
+// ---- the HTML report (bootpath boot|repro --report) ------------------------------------
+export { writeReport } from './report/write.ts';
+export type { ReportInput } from './report/reportData.ts';
+
 // ---- explaining a crash ------------------------------------------------------------
 export { crashCauseChain } from './analysis/crashChain.ts';
 export { formatCauseChain, type CauseStep, type CauseKind } from './analysis/causeChain.ts';

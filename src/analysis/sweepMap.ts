@@ -40,7 +40,8 @@ export function formatSweepMap(res: SweepResult, o: { details?: number } = {}): 
   const L: string[] = [];
   const over = job.over === 'range' ? `gfns ${hex(job.range!.from)}-${hex(job.range!.to)}` : job.over;
   L.push(`sweep over ${over}, ${ord(job.step)} of each region; ${job.seeds.length} seed${job.seeds.length > 1 ? 's' : ''} × ${job.shifts.length} phase shift${job.shifts.length > 1 ? 's' : ''} = ${num(res.runs.length)} runs; budget ${num(job.budget)} instructions`);
-  if (res.shards.length) L.push(`shards: ${res.shards.map((s) => `${s.index}/${s.count}`).join(', ')}${res.rows.size < res.runs.length ? ` (${num(res.rows.size)} of the ${num(res.runs.length)} runs here)` : ''}`);
+  // A merged sweep prints as one process's; a shard says which it is.
+  if (res.shards.length && res.rows.size < res.runs.length) L.push(`shard${res.shards.length > 1 ? 's' : ''} ${res.shards.map((s) => `${s.index}/${s.count}`).join(', ')}: ${num(res.rows.size)} of the ${num(res.runs.length)} runs`);
   const bySeedShift = new Map<string, PlannedRun[]>();
   for (const r of res.runs) {
     const k = `${r.seed}/${r.shift}`;

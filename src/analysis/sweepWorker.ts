@@ -17,11 +17,16 @@ type Msg =
   | { type: 'reference'; id: string; attempt: number; seed: number }
   | { type: 'run'; id: string; attempt: number; run: PlannedRun; ref: SweepReference };
 
-const send = (m: unknown) => process.send!(m);
+// The parent gone (killed with the sweep): nothing to answer to, end quietly.
+const send = (m: unknown) => {
+  if (!process.connected) process.exit(0);
+  process.send!(m, undefined, undefined, (e) => { if (e) process.exit(0); });
+};
 let exec: SweepExecutor | null = null;
 const die = testDie(process.env.BOOTPATH_SWEEP_TEST_DIE);
 
 process.on('disconnect', () => process.exit(0));
+process.on('error', () => process.exit(0)); // EPIPE on the IPC channel: the parent died
 process.on('message', (m: Msg) => {
   if (m.type === 'init') {
     try { exec = new SweepExecutor(m.job); } catch (e) { send({ type: 'fatal', error: (e as Error).message }); process.exit(1); }

@@ -11,7 +11,7 @@ import { parseArgs } from 'node:util';
 import type { Command } from './commands.ts';
 import { UsageError } from './errors.ts';
 import { parseCount } from './units.ts';
-import { toJson } from './json.ts';
+import { jsonDocument } from './json.ts';
 import { ProgressLine } from './progress.ts';
 import { checkJobs, jobName, runCheck, type CheckPlacement, type CheckResult, type CheckRow } from '../analysis/check.ts';
 import { checkJunit } from '../report/junit.ts';
@@ -73,7 +73,7 @@ export const check: Command = {
     });
     progress.clear();
     if (v.junit !== undefined) writeFileSync(v.junit, checkJunit(res));
-    if (json) process.stdout.write(JSON.stringify(toJson({ command: 'check', ...res, junit: v.junit ?? null }), null, 2) + '\n');
+    if (json) process.stdout.write(jsonDocument('check', { ...res, junit: v.junit ?? null }));
     else process.stdout.write(summary(res, v.junit) + '\n');
     return res.passed ? 0 : 1;
   },

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { Command } from './commands.ts';
+import { jsonDocument } from './json.ts';
 import { InputError, UsageError } from './errors.ts';
 import { parseBzImage, protocolString, XLF, LOADFLAGS, type BzImage } from '../boot/bzimage.ts';
 import { decompressPayload, type Payload } from '../boot/payload.ts';
@@ -22,7 +23,7 @@ export const inspect: Command = {
     if (unknown) throw new UsageError(`unknown option '${unknown}' (usage: bootpath inspect <bzImage> [--json])`);
     if (files.length !== 1) throw new UsageError('expected one bzImage (usage: bootpath inspect <bzImage> [--json])');
     const report = inspectFile(files[0]!);
-    process.stdout.write(json ? JSON.stringify(report, bigintToHex, 2) + '\n' : formatReport(report));
+    process.stdout.write(json ? jsonDocument('inspect', report) : formatReport(report));
     return 0;
   },
 };
@@ -94,9 +95,6 @@ function flagNames(value: number, table: Record<string, number>): string[] {
     .map(([name]) => name);
 }
 
-function bigintToHex(_key: string, value: unknown): unknown {
-  return typeof value === 'bigint' ? '0x' + value.toString(16) : value;
-}
 
 const hex = (n: number | bigint) => '0x' + n.toString(16);
 

@@ -23,6 +23,8 @@ import {
 } from '../analysis/sweepPlan.ts';
 import { formatSweepMap } from '../analysis/sweepMap.ts';
 import { mergeSweepFiles, resultLines } from '../analysis/sweepFile.ts';
+import { writeSweepReport } from '../report/sweepReport.ts';
+import { commandLine } from '../report/write.ts';
 
 const USAGE = `usage: bootpath sweep --over image|decompressor|footprint [--step <n>] [options]
        bootpath sweep --gfn-from <gfn> --gfn-to <gfn> [--step <n>] [options]      (= --over range)
@@ -46,7 +48,8 @@ const USAGE = `usage: bootpath sweep --over image|decompressor|footprint [--step
   --shards <n>            the same, with i = JOB_COMPLETION_INDEX + 1 (a Kubernetes Indexed Job's pod index)
   --out <file.jsonl>      append each finished run to this file as JSON lines as it finishes
   --resume                continue an --out file: run only the runs not in it (starts it if it does not exist)
-  --json                  print JSON lines (header with the regions, one line per run, done) instead of the map`;
+  --json                  print JSON lines (header with the regions, one line per run, done) instead of the map
+  --report <file.html>    also write the outcome map as a self-contained HTML page (each run: details, how to reproduce it)`;
 
 export const sweep: Command = {
   name: 'sweep',
@@ -59,6 +62,7 @@ export const sweep: Command = {
           seeds: { type: 'string' }, 'phase-shift': { type: 'string' },
           workers: { type: 'string' }, 'max-instructions': { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
           shard: { type: 'string' }, shards: { type: 'string' }, out: { type: 'string' }, resume: { type: 'boolean' },
+          report: { type: 'string' },
         }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const hasRange = v['gfn-from'] !== undefined || v['gfn-to'] !== undefined;
@@ -109,6 +113,7 @@ export const sweep: Command = {
     } finally {
       if (tty) process.stderr.write(' '.repeat(79) + '\r');
     }
+    if (v.report !== undefined) writeSweepReport(v.report, res, commandLine());
     if (json) process.stdout.write(resultLines(res).map((l) => JSON.stringify(l)).join('\n') + '\n');
     else process.stdout.write(formatSweepMap(res) + '\n' + statsLine(res) + '\n');
     return [...res.rows.values()].some((r) => r.class === 'error') ? 1 : 0;

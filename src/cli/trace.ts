@@ -9,15 +9,17 @@ import { parseCount } from './units.ts';
 import { BootRun } from '../run/bootRun.ts';
 import { BUNDLED_KERNEL } from '../boot/bundled.ts';
 import { qemuLogToRegs, traceRun, type TraceFormat } from '../debug/trace.ts';
+import { jsonDocument } from './json.ts';
 
 const USAGE = `usage: bootpath trace [--kernel <bzImage>] [--vmlinux <file>] [--entry 64|32] [--seed <n>] [--ram <size>]
-                     [--from <icount> | --at <address>] [--count <n>] [--format text|regs] [--out <file>]
-       bootpath trace --from-qemu <qemu.log>
+                     [--from <icount> | --at <address>] [--count <n>] [--format text|regs] [--out <file>] [--json]
+       bootpath trace --from-qemu <qemu.log> [--json]
   --from <icount>   start after that many instructions (default 0)
   --at <address>    start the first time execution reaches this linear address
   --count <n>       instructions to trace (default 1000; a rep iteration is one)
   --format text     icount, rip, symbol, disassembly and the registers each instruction changed (default)
-  --format regs     the registers before each instruction, as lines QEMU's log converts to (--from-qemu)`;
+  --format regs     the registers before each instruction, as lines QEMU's log converts to (--from-qemu)
+  --json            one JSON document with the lines (docs/json.md)`;
 
 export const trace: Command = {
   name: 'trace',
@@ -26,16 +28,18 @@ export const trace: Command = {
     const v = parseOptions(args, {
       kernel: { type: 'string' }, vmlinux: { type: 'string' }, entry: { type: 'string' }, seed: { type: 'string' }, ram: { type: 'string' },
       from: { type: 'string' }, at: { type: 'string' }, count: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' },
-      'from-qemu': { type: 'string' }, help: { type: 'boolean' },
+      'from-qemu': { type: 'string' }, help: { type: 'boolean' }, json: { type: 'boolean' },
     }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
-    const write = (s: string): void => { process.stdout.write(s + '\n'); };
+    const collected: string[] = [];
+    const write = v.json ? (s: string): void => { collected.push(s); } : (s: string): void => { process.stdout.write(s + '\n'); };
     if (v['from-qemu'] !== undefined) {
       let log: string;
       try { log = readFileSync(v['from-qemu'], 'latin1'); } catch (e) { throw new InputError(`${v['from-qemu']}: cannot read: ${(e as Error).message}`); }
       const lines = qemuLogToRegs(log);
       if (lines.length === 0) throw new InputError(`${v['from-qemu']}: no register dumps (RAX=… RIP=…) found: record it with -d cpu -singlestep`);
       for (const l of lines) write(l);
+      if (v.json) process.stdout.write(jsonDocument('trace', { source: v['from-qemu'], format: 'regs', lines: collected, ended: null }));
       return 0;
     }
     const format = (v.format ?? 'text') as TraceFormat;
@@ -66,8 +70,10 @@ export const trace: Command = {
       const s = run.advance(parseCount(v.from, '--from'), false);
       if (s.kind === 'end') throw new InputError(`--from ${v.from}: the boot ended first (${s.outcome}: ${s.reason} at ${run.icount})`);
     }
+    const start = run.icount;
     const early = traceRun(run, { count, format, line: out });
-    if (early) process.stderr.write(`bootpath trace: the boot ended: ${early}\n`);
+    if (v.json) process.stdout.write(jsonDocument('trace', { source: 'boot', format, start, out: v.out ?? null, lines: collected, ended: early || null }));
+    else if (early) process.stderr.write(`bootpath trace: the boot ended: ${early}\n`);
     return 0;
   },
 };

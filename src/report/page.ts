@@ -104,8 +104,9 @@ function legend(d: ReportData): string {
     ['decompressor', 'decompressor (relocated copy)'], ['image', 'new kernel [_text, _end)'], ['load', 'vmlinux PT_LOAD'], ['wrote-purgatory', 'written by purgatory'], ['wrote-decompressor', 'written by the decompressor'], ['wrote-kernel', 'written by the kernel'],
     ['xen-frame', 'stale Xen frame'],
     ['diff', 'image differs'], ['shift', 'vmlinux displaced']];
+  const present = new Set(d.regions.map((r) => r.kind));
   const fields = d.fields.map((f, i) => `<span class="field" data-color="${i}"><i class="swatch"></i>${esc(f.name)} ×${f.count}</span>`).join('');
-  return `<div class="legend">${kinds.map(([k, t]) => `<span class="kind"><i class="swatch kind-${k}"></i>${t}</span>`).join('')}</div>` +
+  return `<div class="legend">${kinds.filter(([k]) => present.has(k)).map(([k, t]) => `<span class="kind"><i class="swatch kind-${k}"></i>${t}</span>`).join('')}</div>` +
     (fields ? `<div class="legend fields"><b>Xen writes by field:</b> ${fields}<span class="field"><i class="swatch guest"></i>first guest write into a stale frame</span></div>` : '');
 }
 

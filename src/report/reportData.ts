@@ -114,12 +114,17 @@ export interface ReportData {
 
 /** What a report is made from. */
 export interface ReportInput {
+  /** The page's title. */
   title: string;
+  /** The command line that produced the run, shown under the title. */
   command: string;
+  /** The finished boot (bootKexec's result, or a scenario run's). */
   result: BootResult;
   /** A Xen scenario run (bootpath repro): frames, hypervisor writes, first guest writes. */
   scenario?: { run: ScenarioRun; file: string; fix: string | null } | null;
+  /** The cause chain (crashCauseChain), drawn with disassembly and symbols. */
   chain?: CauseStep[];
+  /** Why there is no chain, when there is none ('only for crashes', 'skipped'). */
   chainNote?: string;
   /** The counterfactual explanation, formatted (formatExplanation). */
   explanation?: string | null;

@@ -97,6 +97,7 @@ ol.chain li { margin: 6px 0; }
 pre { background: var(--panel); border: 1px solid var(--line); border-radius: 4px; padding: 10px; overflow: auto; max-height: 480px; }
 #details { position: fixed; right: 16px; bottom: 16px; width: 440px; max-height: 50vh; overflow: auto; background: #fff; border: 1px solid #98a2b3; border-radius: 6px; box-shadow: 0 6px 24px rgba(16,24,40,.18); padding: 10px 14px; z-index: 3; }
 #details h3 { margin-top: 0; }
+#details button.close { float: right; margin: 0; border: none; font-size: 18px; line-height: 1; padding: 0 4px; }
 #details table { border-collapse: collapse; width: 100%; }
 #details th { text-align: left; color: var(--muted); padding: 2px 10px 2px 0; vertical-align: top; white-space: nowrap; font-weight: 600; }
 #details td { font-family: "DejaVu Sans Mono", monospace; font-size: 12px; word-break: break-all; }

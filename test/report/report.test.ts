@@ -6,7 +6,7 @@
 // instruction count, and a screenshot of it is not blank.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -36,6 +36,7 @@ describe('the HTML report in headless Chromium', () => {
     const r = spawnSync(process.execPath, [join(root, 'bin/bootpath.js'), 'repro', '--quiet', '--no-chain', '--json', '--report', file], { cwd: root, encoding: 'utf8', timeout: 300_000 });
     expect(r.stderr).toBe('');
     json = JSON.parse(r.stdout) as ReproJson;
+    expect(json).toMatchObject({ schema: 'bootpath/1', command: 'repro' });
     expect(existsSync(CHROMIUM), `${CHROMIUM}: install Debian's chromium (apt-get install chromium), as .ci/run does`).toBe(true);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
@@ -46,10 +47,14 @@ describe('the HTML report in headless Chromium', () => {
     await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
   }, 300_000);
 
-  afterAll(async () => { await browser?.close(); });
+  afterAll(async () => {
+    await browser?.close();
+    if (!process.env.BOOTPATH_KEEP_REPORT) rmSync(dir, { recursive: true, force: true });
+  });
 
   /** Click where the last of `marks` is drawn, as a user would, and say what is drawn on top there (marks may overlap). */
   async function clickTopmost(marks: ReturnType<Page['locator']>) {
+    await marks.last().scrollIntoViewIfNeeded();
     const box = (await marks.last().boundingBox())!;
     const x = box.x + box.width / 2, y = box.y + box.height / 2;
     const hit = await page.evaluate(([px, py]) => {
@@ -113,7 +118,7 @@ describe('the HTML report in headless Chromium', () => {
     await page.click('.map-all');
     const { field, icount } = await clickTopmost(page.locator('#timeline-svg .event.xen-write'));
     expect(await page.textContent('#details')).toContain(`field${field}`);
-    await page.click('#details button');
+    await page.click('#details button:not(.close)');
     const hl = await page.$eval('#map-svg .mark.highlight', (e) => ({ field: e.getAttribute('data-field'), icount: Number(e.getAttribute('data-icount')) }));
     expect(hl).toEqual({ field, icount });
   });
@@ -144,6 +149,44 @@ describe('the HTML report in headless Chromium', () => {
     expect(stats.width).toBe(1400);
     expect(stats.inked).toBeGreaterThan(0.05);
     expect(stats.colors).toBeGreaterThan(30);
-    process.stdout.write(`report screenshot: ${shot} (${(stats.inked * 100).toFixed(0)}% inked, ${stats.colors} colours)\n`);
+    process.stdout.write(`report screenshot: ${shot} (${(stats.inked * 100).toFixed(0)}% inked, ${stats.colors} colours; BOOTPATH_KEEP_REPORT=1 keeps it)\n`);
+  });
+});
+
+describe('the sweep report in headless Chromium', () => {
+  it('draws one cell per run, coloured by class, and a click gives the run and the command that reproduces it', async () => {
+    const job = { scenarioFile: '/s/default.json', over: 'range' as const, range: { from: 0x100, to: 0x102 }, step: 1, seeds: [7], shifts: [0, 500], budget: 1000 };
+    const runs = [0x100, 0x101, 0x102].flatMap((gfn, k) => [0, 500].map((shift, s) => ({ index: s * 3 + k, gfn, seed: 7, shift, region: 'gfns 0x100-0x102' })));
+    const row = (gfn: number, shift: number, cls: string, mark: string) => ({
+      gfn, seed: 7, shift, region: 'gfns 0x100-0x102', class: cls, kind: cls === 'crash' ? 'triple fault (#PF)' : '', mark, where: cls === 'crash' ? 'kernel: _text+0x24' : '',
+      reason: cls === 'crash' ? 'triple fault' : 'reached x86_64_start_kernel', phase: 'kernel', rip: '0x0', instructions: 123456, diffBytes: 0, diffAt: null, bytesShifted: 0,
+      imageShifts: [], xenWrites: 3, xenWritesIntoKernel: 0, latent: false, frameIs: 'RAM not used by the load', firstGuestWrite: null, ms: 1,
+    });
+    const rows = new Map(runs.filter((r) => r.index !== 5).map((r) => [r.index, row(r.gfn, r.shift, r.gfn === 0x101 ? 'crash' : 'clean', r.gfn === 0x101 ? 'T' : '.')]));
+    const res = { job, inputs: {}, references: [], runs, shards: [], rows, stats: { workers: 1, seconds: 1, ran: 5, resumed: 0, retried: 0, files: [] } };
+    const { sweepReportData, sweepReportHtml } = await import('../../src/report/sweepReport.ts');
+    const html = sweepReportHtml(sweepReportData(res as unknown as Parameters<typeof sweepReportData>[0], 'bootpath sweep --gfn-from 0x100 --gfn-to 0x102'));
+    const dir = join(tmpdir(), `bootpath-sweep-report-${process.pid}`);
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, 'sweep.html');
+    writeFileSync(file, html);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1200, height: 800 } });
+      const errors: string[] = [];
+      page.on('pageerror', (e) => errors.push(String(e)));
+      await page.goto(`file://${file}`);
+      await page.waitForSelector('body[data-ready="true"]');
+      const cells = await page.$$eval('.cell', (els) => els.map((e) => `${e.getAttribute('data-gfn')}:${e.getAttribute('data-mark')}`));
+      expect([...cells].sort()).toEqual(['0x100:.', '0x100:.', '0x101:T', '0x101:T', '0x102:-', '0x102:.']);
+      expect(await page.textContent('.legend')).toContain('crash: triple fault ×2');
+      await page.click('.cell[data-gfn="0x101"]');
+      const details = (await page.textContent('#details'))!;
+      expect(details).toContain('crash (triple fault (#PF))');
+      expect(details).toContain('bootpath sweep --scenario /s/default.json --gfn-from 0x101 --gfn-to 0x101 --seeds 7 --phase-shift 0 --max-instructions 1000');
+      expect(errors).toEqual([]);
+    } finally {
+      await browser.close();
+    }
   });
 });

@@ -53,7 +53,8 @@ export function makeUi(data: ReportData): ReportUi {
     },
     showDetails: (title, rows, actions) => {
       const el = document.getElementById('details')!;
-      el.innerHTML = '<h3>' + esc(title) + '</h3><table>' + rows.map(([k, v]) => '<tr><th>' + esc(k) + '</th><td>' + esc(v) + '</td></tr>').join('') + '</table>';
+      el.innerHTML = '<button class="close" title="close" aria-label="close">×</button><h3>' + esc(title) + '</h3><table>' + rows.map(([k, v]) => '<tr><th>' + esc(k) + '</th><td>' + esc(v) + '</td></tr>').join('') + '</table>';
+      el.querySelector('.close')!.addEventListener('click', () => { el.hidden = true; });
       for (const a of actions ?? []) {
         const b = document.createElement('button');
         b.textContent = a.label;
