@@ -39,26 +39,30 @@ export function loadMultibootImage(ram: GuestRam, file: Uint8Array): MultibootIm
   if (flags & 0xfffc) throw new MultibootError(`unsupported required multiboot flags 0x${(flags & 0xffff).toString(16)}`);
   const ranges: [number, number][] = [];
   if (flags & 0x10000) {
+    if (hdr + 32 > file.length) throw new MultibootError('the multiboot header\'s a.out kludge fields are cut off by the end of the file');
     const [headerAddr, loadAddr, loadEnd, bssEnd, entry] = [12, 16, 20, 24, 28].map((o) => dv.getUint32(hdr + o, true)) as [number, number, number, number, number];
     const fileOff = hdr - (headerAddr - loadAddr);
     const len = loadEnd ? loadEnd - loadAddr : file.length - fileOff;
-    if (fileOff < 0 || fileOff + len > file.length) throw new MultibootError('a.out kludge addresses point outside the file');
+    if (fileOff < 0 || len < 0 || fileOff + len > file.length) throw new MultibootError('a.out kludge addresses point outside the file');
+    if (!ram.isRam(loadAddr, Math.max(1, Math.max(len, bssEnd - loadAddr)))) throw new MultibootError(`a.out kludge load range at 0x${loadAddr.toString(16)} does not fit in RAM`);
     ram.load(loadAddr, file.subarray(fileOff, fileOff + len));
     if (bssEnd > loadAddr + len) ram.fill(loadAddr + len, bssEnd - (loadAddr + len));
     ranges.push([loadAddr, Math.max(loadAddr + len, bssEnd)]);
     return { entry, ranges };
   }
-  if (dv.getUint32(0, false) !== 0x7f454c46) throw new MultibootError('not an ELF file and no a.out kludge in the multiboot header');
+  if (file.length < 52 || dv.getUint32(0, false) !== 0x7f454c46) throw new MultibootError('not an ELF file and no a.out kludge in the multiboot header');
   if (file[4] !== 1) throw new MultibootError('64-bit ELF: multiboot (like QEMU -kernel) needs a 32-bit ELF');
   if (file[5] !== 1) throw new MultibootError('big-endian ELF');
   const entry = dv.getUint32(24, true);
   const phoff = dv.getUint32(28, true), phentsize = dv.getUint16(42, true), phnum = dv.getUint16(44, true);
+  if (phnum > 0 && (phentsize < 32 || phoff + phnum * phentsize > file.length)) throw new MultibootError(`program headers (${phnum} of ${phentsize} bytes at 0x${phoff.toString(16)}) lie outside the file`);
   for (let k = 0; k < phnum; k++) {
     const p = phoff + k * phentsize;
     if (dv.getUint32(p, true) !== 1) continue; // PT_LOAD
     const off = dv.getUint32(p + 4, true), paddr = dv.getUint32(p + 12, true);
     const filesz = dv.getUint32(p + 16, true), memsz = dv.getUint32(p + 20, true);
     if (off + filesz > file.length) throw new MultibootError(`segment ${k} extends beyond the file`);
+    if (filesz > memsz || !ram.isRam(paddr, Math.max(1, memsz))) throw new MultibootError(`segment ${k} (0x${memsz.toString(16)} bytes at 0x${paddr.toString(16)}) does not fit in the machine's ${ram.size >> 20} MiB of RAM`);
     ram.load(paddr, file.subarray(off, off + filesz));
     if (memsz > filesz) ram.fill(paddr + filesz, memsz - filesz);
     ranges.push([paddr, paddr + memsz]);
