@@ -48,8 +48,19 @@ export interface Explanation {
 
 type Key = string;
 /** A hypervisor write as explain sees it: when, where, which field; identified across runs by these (Xen's schedule is fixed in time). */
-export interface WriteId { icount: number; addr: number; field: string }
-const keyOf = (w: WriteId): Key => `${w.icount}:${w.addr}:${w.field}`;
+export interface WriteId { icount: number; addr: number; field: string; /** Which of several writes with the same count, address and field (e.g. a version's odd and even halves). */ seq?: number }
+const keyOf = (w: WriteId): Key => `${w.icount}:${w.addr}:${w.field}:${w.seq ?? 0}`;
+
+/** Numbers writes that share count, address and field, in the order they happen (stable across runs: the schedule is fixed). */
+function sequencer(): (w: WriteId) => WriteId {
+  const seen = new Map<string, number>();
+  return (w) => {
+    const k = `${w.icount}:${w.addr}:${w.field}`;
+    const n = seen.get(k) ?? 0;
+    seen.set(k, n + 1);
+    return { ...w, seq: n };
+  };
+}
 
 /** Leave out the writes for which this returns true. */
 export type Suppress = (w: WriteId) => boolean;
@@ -69,8 +80,12 @@ export function scenarioCounterfactual(r: ResolvedScenario, o: ScenarioOverrides
     const check = new ImageCheck();
     const boot = startScenario(r, { ...o, serial: undefined, progress: undefined }, [check]);
     const att = boot.xen().attachment;
-    att.suppressWrites(suppress);
-    const writes = () => att.timeline.hypervisorWrites.filter((w) => w.event !== 'initial_state' && w.guestVisible && !w.suppressed);
+    const seq = sequencer();
+    att.suppressWrites(suppress ? (w) => suppress(seq(w)) : null);
+    const writes = () => {
+      const number = sequencer();
+      return att.timeline.hypervisorWrites.filter((w) => w.event !== 'initial_state' && w.guestVisible).map((w) => ({ ...w, seq: number(w).seq })).filter((w) => !w.suppressed);
+    };
     return { run: boot.run, check, writes };
   };
 }

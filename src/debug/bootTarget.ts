@@ -235,7 +235,7 @@ export class BootTarget implements GdbTarget {
       }
       case 'end': {
         if (s.outcome === 'exited') return { kind: 'exited', code: (this.run.machine.exitStatus ?? 0) & 0xff, why: `bootpath: ${s.reason}` };
-        const why = `bootpath: the run ${s.outcome === 'crashed' ? 'crashed' : s.outcome === 'hung' ? 'hung' : s.outcome === 'budget' ? 'ran out of its instruction budget' : 'reached its target'}: ${s.reason} at instruction ${this.run.icount}`;
+        const why = `bootpath: the run ${s.outcome === 'crashed' ? 'crashed' : s.outcome === 'hung' ? 'hung' : s.outcome === 'budget' ? 'ran out of its instruction budget' : 'reached its target'}: ${s.reason} at instruction ${this.run.icount.toLocaleString('en-US')}`;
         const signal = s.outcome === 'crashed' ? SIGSEGV : s.outcome === 'hung' ? SIGSTOP : s.outcome === 'budget' ? SIGXCPU : SIGTRAP;
         return { kind: 'signal', signal, why };
       }

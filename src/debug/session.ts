@@ -69,13 +69,15 @@ export async function startDebugSession(o: DebugSessionOptions): Promise<DebugSe
   };
   let server: GdbServer;
   try {
-    server = await startGdbServer({ host, port, target, log: o.say });
+    // The session says where it listens itself (with the state and the command to attach): drop the server's own line.
+    server = await startGdbServer({ host, port, target, log: (l) => { if (!/^gdb: listening on/.test(l)) o.say(l); } });
   } catch (e) {
     throw new InputError(`--gdb ${o.listen}: ${(e as Error).message}`);
   }
   const addr = `${server.address.host.includes(':') ? `[${server.address.host}]` : server.address.host}:${server.address.port}`;
   const lines = o.symbols;
-  const ex = ['set confirm off', 'set architecture i386:x86-64', `target remote ${addr}`, ...lines.filter((l) => l.command).map((l) => l.command)];
+  // remotetimeout: monitor chain and explain re-run the boot and take longer than gdb's default 2 s.
+  const ex = ['set confirm off', 'set architecture i386:x86-64', 'set remotetimeout 120', `target remote ${addr}`, ...lines.filter((l) => l.command).map((l) => l.command)];
   const gdbCommand = `gdb -q ${ex.map((e) => `-ex ${quote(e)}`).join(' ')}`;
   o.say(`gdb stub listening on ${addr}; the run is stopped before its first instruction (${run.describe(run.machine.cpu.getRip())})`);
   o.say('attach with symbols for every stage:');

@@ -5,6 +5,7 @@
 // at the KASLR offset the decompressor chose and, for the identity-mapped
 // start of startup_64, at its physical placement.
 import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { readVmlinux } from '../boot/vmlinux.ts';
 import { readFileSync } from 'node:fs';
 import { decompressorPlacement } from '../boot/decompressorLayout.ts';
@@ -31,7 +32,10 @@ const hex = (v: bigint | number) => `0x${BigInt.asUintN(64, BigInt(v)).toString(
 /** An offset for add-symbol-file -o: gdb adds it modulo 2^64, so negative offsets are written as such. */
 const off = (v: bigint) => (v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`);
 
-export function symbolFileLines(i: SymbolFileInputs): SymbolFileLine[] {
+export function symbolFileLines(input: SymbolFileInputs): SymbolFileLine[] {
+  // Absolute paths: the printed gdb command works from any directory.
+  const abs = (f: string | null | undefined) => (f ? resolve(f) : f);
+  const i = { ...input, purgatoryFile: abs(input.purgatoryFile), decompressorElf: abs(input.decompressorElf), vmlinuxFile: abs(input.vmlinuxFile) ?? undefined };
   const out: SymbolFileLine[] = [];
   const pg = i.plan.purgatory;
   const text = pg.sections.find((s) => s.name === '.text');

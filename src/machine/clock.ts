@@ -55,18 +55,25 @@ export class EventScheduler {
   get pending(): number { return this.queue.length; }
 }
 
-/** Run the CPU up to `budget` instructions, running scheduled events at their exact instruction counts. */
+/**
+ * Run the CPU up to `budget` instructions, running scheduled events at their
+ * exact instruction counts: an event due at count T runs before the
+ * instruction with count T, when the run goes on from T. A run that stops at
+ * T (its budget) has not run them yet — so going back to T shows memory as
+ * it was before a hypervisor write at T, and a debugger's reverse stop at
+ * that write lands before it, as for a CPU write.
+ */
 export function runWithEvents(c: Cpu, scheduler: EventScheduler, budget: number): Stop {
   const end = c.icount + budget;
   for (;;) {
     const left = end - c.icount;
     if (left <= 0) return Stop.Budget;
+    scheduler.runDue();
+    // An event asked to stop (a debugger's watchpoint on a hypervisor write): c.run would clear the request.
+    if (c.stopRequested) return Stop.Requested;
     const next = scheduler.next();
     const slice = Math.max(1, Math.min(left, next - c.icount));
     const stop = c.run(slice);
-    scheduler.runDue();
     if (stop !== Stop.Budget) return stop;
-    // An event asked to stop (a debugger's watchpoint on a hypervisor write): c.run would clear the request.
-    if (c.stopRequested) return Stop.Requested;
   }
 }

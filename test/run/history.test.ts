@@ -62,4 +62,23 @@ describe('checkpoints and time travel', () => {
     expect((o.list as unknown[])[0]).toBe(inner);
     expect('extra' in o).toBe(false);
   });
+
+  it('a hypervisor write at count T has not happened at T and has at T+1; a reverse stop on it shows memory before it', () => {
+    const b = startScenario(scenario, { until: null });
+    b.run.enableHistory(5_000_000);
+    b.run.advance(30_000_000, false);
+    const w = b.xen().attachment.timeline.hypervisorWrites.find((x) => x.event !== 'initial_state' && x.guestVisible && x.icount > 2_000_000 && x.before.some((v, k) => v !== x.after[k]))!;
+    expect(w).toBeDefined();
+    const ram = b.run.machine.ram;
+    b.run.goto(w.icount);
+    expect(Array.from(ram.read(w.addr, w.after.length))).toEqual(Array.from(w.before));
+    b.run.goto(w.icount + 1);
+    expect(Array.from(ram.read(w.addr, w.after.length))).toEqual(Array.from(w.after));
+    b.run.addWatch({ kind: 'write', phys: w.addr, len: w.after.length, addr: BigInt(w.addr) });
+    const hit = b.run.reverseToLastHit();
+    expect(hit?.kind).toBe('watch');
+    expect(b.run.icount).toBe(w.icount);
+    expect(hit?.kind === 'watch' && hit.hit.by.kind).toBe('hypervisor');
+    expect(Array.from(ram.read(w.addr, w.after.length))).toEqual(Array.from(w.before));
+  });
 });
