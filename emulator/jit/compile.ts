@@ -20,6 +20,30 @@ function rotateFlags(c: Cpu, cf: number, of: number): void {
   setArithFlags(c, (arithFlags(c) & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0));
 }
 
+const HI_WRITE = /hi\[(\d+)\] = ([^;]+);/g;
+
+/**
+ * Drop `hi[n] = 0;` from one instruction's emitted code when hi[n] is known
+ * to be zero already, and update what is known from the code's writes to
+ * hi[]: a literal 0 makes it known (only in straight-line code, no `{`),
+ * anything else unknown. Register writes in emitted code are all textual
+ * `hi[n] = ...` stores (handlers are calls, which clear the set).
+ */
+export function elideHiZero(code: string, known: Set<number>): string {
+  if (!code.includes('hi[')) return code;
+  const straight = !code.includes('{');
+  return code.replace(HI_WRITE, (all, reg: string, v: string) => {
+    const r = Number(reg);
+    if (straight && v.trim() === '0') {
+      if (known.has(r)) return '';
+      known.add(r);
+      return all;
+    }
+    known.delete(r);
+    return all;
+  });
+}
+
 /** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
@@ -39,6 +63,9 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     const reads = inline === null || inline.mayFault ? 63 : i.flagsRead;
     live = (live & ~i.flagsWrite) | reads;
   }
+  // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
+  // another `hi[n] = 0;` for them is dropped. Handler calls forget everything.
+  const hiZero = new Set<number>();
   for (let k = 0; k < n; k++) {
     const i = insns[k]!;
     names.push(`i${k}`); values.push(i);
@@ -47,11 +74,12 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     const e = emit(i, i.exec, st, codeBits);
     if (e !== null) {
       if (e.mayFault || last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-      lines.push(e.code);
+      lines.push(elideHiZero(e.code, hiZero));
       if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
       continue;
     }
     st.flags = null; // the handler may change the flags
+    hiZero.clear(); // and any register
     names.push(`h${k}`); values.push(i.exec);
     lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
     lines.push(`h${k}(c, i${k});`);

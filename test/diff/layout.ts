@@ -42,26 +42,29 @@ export interface CaseResult {
 export const IN_SIZE = 528;
 export const OUT_SIZE = 920;
 
-export function packInputs(cases: CaseInput[]): Buffer {
-  const buf = Buffer.alloc(cases.length * IN_SIZE);
+/** Pack cases for the native harness; `codeMax` is its CODE_MAX (16, or what seq.ts builds it with). */
+export function packInputs(cases: CaseInput[], codeMax = 16): Buffer {
+  const size = IN_SIZE - 16 + codeMax, d = codeMax - 16;
+  const buf = Buffer.alloc(cases.length * size);
   cases.forEach((c, k) => {
-    const o = k * IN_SIZE;
+    const o = k * size;
+    if (c.code.length > codeMax) throw new Error(`code longer than ${codeMax} bytes`);
     buf.set(c.code, o);
-    buf.writeUInt32LE(c.code.length, o + 16);
-    buf.writeUInt32LE(c.memSeed >>> 0, o + 20);
-    buf.set(new Uint8Array(c.gpr.buffer, c.gpr.byteOffset, 128), o + 24);
-    buf.writeBigUInt64LE(BigInt(c.rflags >>> 0), o + 152);
-    buf.set(c.xmm, o + 160);
+    buf.writeUInt32LE(c.code.length, o + d + 16);
+    buf.writeUInt32LE(c.memSeed >>> 0, o + d + 20);
+    buf.set(new Uint8Array(c.gpr.buffer, c.gpr.byteOffset, 128), o + d + 24);
+    buf.writeBigUInt64LE(BigInt(c.rflags >>> 0), o + d + 152);
+    buf.set(c.xmm, o + d + 160);
     if (c.patches.length > 4) throw new Error('too many patches');
     c.patches.forEach((p, j) => {
-      const po = o + 416 + 24 * j;
+      const po = o + d + 416 + 24 * j;
       buf.writeUInt32LE(p.addr, po);
       buf.writeUInt32LE(p.bytes.length, po + 4);
       buf.set(p.bytes, po + 8);
     });
     // Exit addresses: the native harness plants a fast exit stub at each.
-    buf.writeBigUInt64LE(BigInt(CODE_ENTRY + c.code.length), o + 512);
-    buf.writeBigUInt64LE(BigInt(c.target), o + 520);
+    buf.writeBigUInt64LE(BigInt(CODE_ENTRY + c.code.length), o + d + 512);
+    buf.writeBigUInt64LE(BigInt(c.target), o + d + 520);
   });
   return buf;
 }

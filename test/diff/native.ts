@@ -17,12 +17,13 @@ export interface NativeHarness {
   dispose(): void;
 }
 
-export function buildHarness(): NativeHarness {
+/** Build the harness; `codeMax` > 16 allows longer code per case (multi-instruction sequences). */
+export function buildHarness(codeMax = 16): NativeHarness {
   const dir = mkdtempSync(join(tmpdir(), 'bootpath-diff-'));
   const exe = join(dir, 'harness');
   const cc = process.env['CC'] || 'gcc';
   try {
-    execFileSync(cc, ['-O1', '-std=gnu11', '-Wall', '-Wextra', '-o', exe, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(cc, ['-O1', '-std=gnu11', '-Wall', '-Wextra', `-DCODE_MAX=${codeMax}`, '-o', exe, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(`building the native harness with ${cc} failed (apt-get install gcc libc6-dev): ${err.stderr?.toString() ?? err.message}`);
@@ -36,8 +37,8 @@ export function buildHarness(): NativeHarness {
     },
     runRaw(cases: CaseInput[]): Buffer {
       const inFile = join(dir, 'cases.bin'), outFile = join(dir, 'results.bin');
-      writeFileSync(inFile, packInputs(cases));
-      if (process.env['BOOTPATH_DIFF_KEEP']) writeFileSync(process.env['BOOTPATH_DIFF_KEEP'], packInputs(cases));
+      writeFileSync(inFile, packInputs(cases, codeMax));
+      if (process.env['BOOTPATH_DIFF_KEEP']) writeFileSync(process.env['BOOTPATH_DIFF_KEEP'], packInputs(cases, codeMax));
       const r = spawnSync(exe, [inFile, outFile], { stdio: ['ignore', 'inherit', 'pipe'], timeout: 120_000 });
       if (r.status !== 0) throw new Error(`native harness failed (status ${r.status}, signal ${r.signal}): ${r.stderr?.toString()}`);
       const buf = readFileSync(outFile);

@@ -43,14 +43,18 @@
 #define STACK_SIZE 0x20000UL
 #define STACK_WIN 0x308000UL
 #define WIN_SIZE 256
+/* Bytes of code per case (test/diff/seq.ts builds with -DCODE_MAX=1024 for multi-instruction loops). */
+#ifndef CODE_MAX
+#define CODE_MAX 16
+#endif
 
 struct patch {
   uint32_t addr, len;
   uint8_t bytes[16];
 };
 
-struct case_in {             /* 528 bytes */
-  uint8_t code[16];          /* 0 */
+struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX 16) */
+  uint8_t code[CODE_MAX];    /* 0 */
   uint32_t code_len;         /* 16 */
   uint32_t mem_seed;         /* 20 */
   uint64_t gpr[16];          /* 24: RAX RCX RDX RBX RSP RBP RSI RDI R8..R15 */
@@ -71,7 +75,7 @@ struct case_out {            /* 920 bytes */
   uint8_t stack[WIN_SIZE];   /* 664 */
 };
 
-_Static_assert(sizeof(struct case_in) == 528, "case_in layout");
+_Static_assert(sizeof(struct case_in) == 512 + CODE_MAX, "case_in layout");
 _Static_assert(sizeof(struct case_out) == 920, "case_out layout");
 
 static const int greg_index[16] = {
@@ -233,7 +237,7 @@ int main(int argc, char **argv) {
 
   for (size_t k = 0; k < n; k++) {
     const struct case_in *c = &in[k];
-    if (c->code_len == 0 || c->code_len > 15) {
+    if (c->code_len == 0 || c->code_len > (CODE_MAX == 16 ? 15 : CODE_MAX)) {
       fprintf(stderr, "harness: case %zu: bad code length\n", k);
       return 2;
     }
@@ -287,7 +291,7 @@ int main(int argc, char **argv) {
       if (stub[e]) memset(code + (c->exit[e] - CODE_BASE), 0xcc, 14);
     memcpy(out[k].data, (void *)DATA_WIN, WIN_SIZE);
     memcpy(out[k].stack, (void *)STACK_WIN, WIN_SIZE);
-    memset(code + (CODE_ENTRY - CODE_BASE), 0xcc, 16);
+    memset(code + (CODE_ENTRY - CODE_BASE), 0xcc, CODE_MAX);
   }
 
   FILE *o = fopen(argv[2], "wb");
