@@ -12,7 +12,7 @@
 # 1,000, each (gfn, shift) exactly once, none in class error.
 # HEAVY_SWEEP_COMPARE=1 also runs the whole sweep in one process (another
 # 1,000 runs) and checks it prints the same map as the merge.
-#   bash scripts/heavy-sweep.sh      (about 10 minutes on 2 idle cores)
+#   bash scripts/heavy-sweep.sh      (15 minutes on 2 cores shared with other work)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"

@@ -118,8 +118,8 @@ export async function runSweep(job: SweepJob, opts: SweepOptions): Promise<Sweep
       }
       refs = f.header.references;
       for (const [i, row] of f.rows) if (row.class !== 'error') rows.set(i, row);
-      if (f.partialLine) truncatePartialLine(opts.out);
     }
+    if (f.partialLine) truncatePartialLine(opts.out); // a sweep killed while writing a line (even the header)
   }
 
   let pool: SweepPool | null = null;
@@ -143,6 +143,10 @@ export async function runSweep(job: SweepJob, opts: SweepOptions): Promise<Sweep
     const refMap = new Map(refs.map((r) => [r.seed, r]));
     const runs = planRuns(job, refMap);
     const mine = runs.filter((r) => inShard(r, shard));
+    for (const [i, row] of rows) {
+      const r = runs[i];
+      if (!r || r.gfn !== row.gfn || r.seed !== row.seed || r.shift !== row.shift) throw new SweepFileError(`${opts.out}: run ${i} (gfn 0x${row.gfn.toString(16)}, seed ${row.seed}, shift ${row.shift}) is not run ${i} of this sweep`);
+    }
     const resumed = mine.filter((r) => rows.has(r.index)).length;
     const mineIdx = new Set(mine.map((r) => r.index));
     for (const i of [...rows.keys()]) if (!mineIdx.has(i)) rows.delete(i);

@@ -66,10 +66,12 @@ export function formatSweepMap(res: SweepResult, o: { details?: number } = {}): 
     // The map: chunks of at most COLUMNS frames, a new chunk where the region changes.
     const gw = Math.max(...frames.map((f) => hex(f.gfn).length));
     const chunks: { from: number; to: number; region: string; first: boolean }[] = [];
+    // (a gap in the frames, as between two ranges of one name, also starts a chunk: each line's columns are contiguous)
     frames.forEach((f, i) => {
       const c = chunks[chunks.length - 1];
-      if (c && c.region === f.region && i - c.from < COLUMNS) c.to = i;
-      else chunks.push({ from: i, to: i, region: f.region, first: !c || c.region !== f.region });
+      const contiguous = i > 0 && frames[i - 1]!.gfn + job.step === f.gfn;
+      if (c && c.region === f.region && contiguous && i - c.from < COLUMNS) c.to = i;
+      else chunks.push({ from: i, to: i, region: f.region, first: !c || c.region !== f.region || !contiguous });
     });
     const width = Math.max(...chunks.map((c) => c.to - c.from + 1));
     L.push(`  map (gfn of the first column; ${job.shifts.length > 1 ? 'a row per phase shift' : `phase shift ${job.shifts[0]}`}):`);

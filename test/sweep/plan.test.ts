@@ -137,4 +137,14 @@ describe('classes and the map', () => {
     expect(text).toMatch(/^ {2}T {2}crash: triple fault \(first #PF: 1\)\s+1$/m);
     expect(text).toContain('15 runs of 16: 14 clean, 0 silent, 0 shifted, 1 crash, 0 decompressor error, 0 hang');
   });
+
+  it('starts a new map line where the frames are not contiguous, even within one name', () => {
+    const r0 = ref(1);
+    r0.regions.footprint = [{ start: 0x3000, end: 0x5000, what: 'boot_params' }, { start: 0x7000, end: 0x8000, what: 'boot_params' }];
+    const j: SweepJob = { ...job, over: 'footprint', step: 1, seeds: [1], shifts: [0] };
+    const runs = planRuns(j, new Map([[1, r0]]));
+    const rows = new Map(runs.map((r) => [r.index, { mark: '.', class: 'clean', latent: false } as SweepRow]));
+    const res: SweepResult = { job: j, inputs: { scenarioSha256: '', kernelSha256: '' }, references: [r0], runs, shards: [], rows, stats: { workers: 1, seconds: 1, ran: 3, resumed: 0, retried: 0, files: [] } };
+    expect(formatSweepMap(res).split('\n').filter((l) => /^ {4}0x\w+ {2}/.test(l))).toEqual(['    0x3  ..  boot_params', '    0x7  .   boot_params']);
+  });
 });

@@ -6,8 +6,8 @@
 // Checks that every way of running a sweep gives the same rows: in this
 // process, on 1 and 2 worker processes, in 3 shards merged, with workers
 // killed mid-run, and resumed from a file cut short.
-import { describe, it, expect, beforeAll, afterEach } from 'vitest';
-import { mkdtempSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { describe, it, expect, beforeAll, afterAll, afterEach } from 'vitest';
+import { mkdtempSync, readFileSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DEFAULT_SCENARIO_PATH } from '../../src/xen/index.ts';
@@ -45,6 +45,7 @@ beforeAll(async () => {
   base = await runSweep(job, { workers: 0 });
 });
 afterEach(() => { delete process.env.BOOTPATH_SWEEP_TEST_DIE; });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('a sweep', () => {
   it('classifies each run; the map shows the crash at one frame and one shift', () => {
