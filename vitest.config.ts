@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 300_000,
     pool: 'forks',
+    // Both cores: most suites are one busy thread (boots, the differential harness).
+    maxWorkers: 2,
   },
 });

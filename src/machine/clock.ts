@@ -68,8 +68,10 @@ export function runWithEvents(c: Cpu, scheduler: EventScheduler, budget: number)
   for (;;) {
     const left = end - c.icount;
     if (left <= 0) return Stop.Budget;
+    // A request left from the last stop is spent (c.run clears it too); one an event makes now stops here,
+    // before c.run would clear it (a debugger's watchpoint on a hypervisor write).
+    c.stopRequested = false;
     scheduler.runDue();
-    // An event asked to stop (a debugger's watchpoint on a hypervisor write): c.run would clear the request.
     if (c.stopRequested) return Stop.Requested;
     const next = scheduler.next();
     const slice = Math.max(1, Math.min(left, next - c.icount));

@@ -224,7 +224,9 @@ export abstract class MachineRun<M extends RunMachine = RunMachine, X extends ob
     if (skipBreakAtStart) this.resumeFromBreak();
     this.state.cause = null;
     const stopAt = Math.min(to, this.budget);
+    let idle = 0; // stops that moved nothing: a bug of ours must not hang the host
     while (c.icount < stopAt) {
+      const before = c.icount;
       const slice = (Math.floor(c.icount / this.sliceEvery) + 1) * this.sliceEvery;
       let next = Math.min(stopAt, slice);
       if (this.history !== null) next = Math.min(next, this.nextCheckpointAt());
@@ -246,6 +248,7 @@ export abstract class MachineRun<M extends RunMachine = RunMachine, X extends ob
       if (stop === Stop.Breakpoint || stop === Stop.Requested) {
         if (cause?.kind === 'end') return this.end(cause.outcome, cause.reason, null);
         if (cause !== null) return cause;
+        if (c.icount === before && ++idle > 10_000) throw new Error(`the run makes no progress at instruction ${c.icount}: stopped ${idle} times with nothing to report`);
         continue;
       }
       if (stop === Stop.TripleFault) return this.end('crashed', 'triple fault', null);

@@ -22,7 +22,8 @@ export interface GdbRunOptions {
  * (polled every 20 ms; e.g. "the target runs"), or after `interruptAfterMs`.
  */
 export function runGdb(port: number, commands: string[], opts: GdbRunOptions = {}): Promise<GdbRun> {
-  const args = ['-nx', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off'];
+  // remotetimeout: monitor commands that re-run the boot (who-wrote, chain) take longer than gdb's default 2 s.
+  const args = ['-nx', '-batch', '-ex', 'set pagination off', '-ex', 'set confirm off', '-ex', 'set remotetimeout 120'];
   if (opts.file) args.push(opts.file);
   args.push('-ex', 'set architecture i386:x86-64', '-ex', `target remote 127.0.0.1:${port}`);
   for (const c of commands) args.push('-ex', c);
