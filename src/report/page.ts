@@ -6,13 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { packageFile } from '../packageRoot.ts';
 import type { ReportData } from './reportData.ts';
-import { REPORT_CSS } from './style.ts';
+import { esc, htmlHead, inlineJson } from './html.ts';
 import { makeUi } from './client/ui.ts';
 import { memoryMapView } from './client/memoryMap.ts';
 import { timelineView } from './client/timeline.ts';
 import { reportMain } from './client/main.ts';
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const hex = (n: number) => `0x${n.toString(16)}`;
 const num = (n: number) => n.toLocaleString('en-US');
 
@@ -32,17 +31,9 @@ export function reportHtml(d: ReportData): string {
     'var __name = function (f) { return f; };',
     `(${reportMain.toString()})({ makeUi: (${makeUi.toString()}), memoryMapView: (${memoryMapView.toString()}), timelineView: (${timelineView.toString()}) });`,
   ].join('\n');
-  const json = JSON.stringify(d).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = inlineJson(d);
   const sections: [string, string][] = [['map', 'Memory map'], ['timeline', 'Timeline'], ['diff', 'Image diff'], ['chain', 'Cause chain'], ['dump', 'Dump'], ['console', 'Console']];
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(d.title)}</title>
-<style>${REPORT_CSS}</style>
-</head>
+  return `${htmlHead(d.title)}
 <body>
 <header>
   <h1>${esc(d.title)}</h1>

@@ -8,7 +8,7 @@ import { InputError } from '../errors.ts';
 import type { SweepResult } from '../analysis/sweep.ts';
 import { MAP_LEGEND } from '../analysis/sweepMap.ts';
 import { reproduceCommand } from '../analysis/sweepPlan.ts';
-import { REPORT_CSS } from './style.ts';
+import { esc, htmlHead, inlineJson } from './html.ts';
 import { sweepMapView } from './client/sweepMap.ts';
 
 /** One run of the sweep as the page shows it. */
@@ -57,27 +57,18 @@ export function sweepReportData(res: SweepResult, command: string): SweepReportD
   };
 }
 
-const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 
 /** The sweep page. */
 export function sweepReportHtml(d: SweepReportData): string {
-  const json = JSON.stringify(d).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  const json = inlineJson(d);
   const legend = d.legend.map((l) => `<span class="kind" data-mark="${esc(l.mark)}"><i class="swatch" style="background:${l.color}"></i><code>${esc(l.mark)}</code> ${esc(l.label)} <b>×${l.count}</b></span>`).join('');
   const regions = d.regions.map((r) => `<li>seed ${r.seed}: <code>0x${r.start.toString(16)}-0x${r.end.toString(16)}</code> ${esc(r.what)}</li>`).join('');
-  return `<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; img-src data:">
-<title>${esc(d.title)}</title>
-<style>${REPORT_CSS}
+  return `${htmlHead(d.title, `
 .sweep-canvas svg { cursor: default; }
 .cell { cursor: pointer; stroke: #fff; stroke-width: 1; }
 .cell.selected { stroke: #000; stroke-width: 2; }
 pre.reproduce { white-space: pre-wrap; word-break: break-all; }
-</style>
-</head>
+`)}
 <body>
 <header>
   <h1>${esc(d.title)}</h1>
