@@ -6,6 +6,7 @@
 // 1 crashed, 2 bad input, 3 hung, 4 budget.
 import { resolve, relative } from 'node:path';
 import type { Command } from './commands.ts';
+import { ProgressLine } from './progress.ts';
 import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { jsonDocument } from './json.ts';
@@ -59,12 +60,20 @@ export const repro: Command = {
     }
     const t0 = process.hrtime.bigint();
     const prepared = v.report !== undefined ? scenarioPrepared(r) : undefined;
-    const run = bootScenario(r, { serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)), prepared });
+    // Progress on a terminal only (never on a pipe or with --json): the boot's phase, then the slower explanations.
+    const line = new ProgressLine(process.stderr.isTTY === true && !json);
+    const run = bootScenario(r, {
+      serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)), prepared,
+      progress: (p) => line.show(`[boot: ${(p.instructions / 1e6).toFixed(0)}M instructions, ${p.phase}, ${line.elapsed.toFixed(0)} s]`),
+    });
+    line.clear();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const res = run.result;
     let chain: CauseStep[] = [];
-    if (res.outcome === 'crashed' && v['no-chain'] !== true) chain = crashCauseChain(run.options, res);
+    if (res.outcome === 'crashed' && v['no-chain'] !== true) { line.show('[cause chain: re-running the boot to follow the data back ...]'); chain = crashCauseChain(run.options, res); }
+    if (v.explain) line.show('[explanation: replaying the boot without the hypervisor\'s writes ...]');
     const explanation = v.explain ? explainFailure(scenarioCounterfactual(r)) : null;
+    line.clear();
     if (prepared) {
       const chainNote = res.outcome !== 'crashed' ? 'only for crashes' : v['no-chain'] ? 'skipped: --no-chain' : 'none found';
       writeScenarioReport(v.report!, run, prepared, { scenarioFile: relative(process.cwd(), file) || file, fix: fix ?? null, chain, chainNote, decompressorElf: bundledDecompressorElf(r.kernelPath), explanation: explanation && formatExplanation(explanation) });

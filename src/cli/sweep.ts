@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import type { Command } from './commands.ts';
+import { ProgressLine } from './progress.ts';
 import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { InputError } from '../errors.ts';
@@ -98,20 +99,25 @@ export const sweep: Command = {
     const workers = v.workers !== undefined ? parseCount(v.workers, '--workers') : Math.min(availableParallelism(), 8);
     const json = v.json === true;
     const tty = process.stderr.isTTY === true && !json;
-    const t0 = Date.now();
-    const status = (s: string) => { if (tty) process.stderr.write(`\r${s}`.padEnd(79) + '\r'); };
+    const line = new ProgressLine(tty);
+    const status = (s: string) => line.show(s);
+    const seen = new Map<string, number>();
     let res: SweepResult;
     try {
       res = await runSweep(job, {
         workers, ...(shard ? { shard } : {}), ...(v.out !== undefined ? { out: resolve(v.out) } : {}), resume: v.resume === true,
         onReference: (r) => status(`[reference run of seed ${r.seed}: ${r.outcome}]`),
-        onRow: (r, done, total) => status(`[${done}/${total} runs, ${((Date.now() - t0) / 1000).toFixed(0)} s] 0x${r.gfn.toString(16)} seed ${r.seed} shift ${r.shift}: ${r.class}`),
+        onRow: (r, done, total) => {
+          seen.set(r.class, (seen.get(r.class) ?? 0) + 1);
+          const so = [...seen].map(([k, n]) => `${n} ${k}`).join(', ');
+          status(`[runs ${line.counts(done, total)}] ${so}`);
+        },
       });
     } catch (e) {
       if (e instanceof SweepFileError) throw new InputError(e.message);
       throw e;
     } finally {
-      if (tty) process.stderr.write(' '.repeat(79) + '\r');
+      line.clear();
     }
     if (v.report !== undefined) writeSweepReport(v.report, res, commandLine());
     if (json) process.stdout.write(resultLines(res).map((l) => JSON.stringify(l)).join('\n') + '\n');
