@@ -3,7 +3,7 @@
 
 import { Cpu, FlatMemory, Stop } from '../../emulator/index.ts';
 import type { Case } from './generate.ts';
-import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows } from './layout.ts';
+import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows, type CaseInput } from './layout.ts';
 
 /** Vector recorded when the core threw something other than a CPU fault. */
 export const CORE_CRASH = -2;
@@ -13,6 +13,27 @@ export const CORE_CRASH = -2;
  * compiler (emulator/jit) instead of the interpreter: the block holding the
  * instruction is compiled on first use and executed as generated code.
  */
+/**
+ * Put a case's code (in `code`, padded with int3), data and stack windows,
+ * general registers, RIP and RFLAGS into the core, as the native harness
+ * starts it.
+ */
+export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags'> & Parameters<typeof initialWindows>[0]): void {
+  code.fill(0xcc);
+  code.set(inp.code);
+  mem.write(CODE_ENTRY, code);
+  // The test writes code behind the core's back: drop decoded blocks of that page.
+  const blocks = (cpu as unknown as { blocks?: { invalidateFrame?(f: number): void } }).blocks;
+  blocks?.invalidateFrame?.(CODE_ENTRY >>> 12);
+  const w = initialWindows(inp);
+  mem.write(DATA_WIN, w.data);
+  mem.write(STACK_WIN, w.stack);
+  cpu.resetFlat64();
+  for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
+  cpu.setRip(BigInt(CODE_ENTRY));
+  cpu.setRflags(inp.rflags);
+}
+
 export class CoreRunner {
   private readonly mem = new FlatMemory(64 << 20);
   private readonly cpu = new Cpu({ memory: this.mem });
@@ -30,19 +51,7 @@ export class CoreRunner {
   run(c: Case, out: Buffer, k: number): void {
     const { cpu, mem } = this;
     const inp = c.input;
-    this.code.fill(0xcc);
-    this.code.set(inp.code);
-    mem.write(CODE_ENTRY, this.code);
-    // The test writes code behind the core's back: drop decoded blocks of that page.
-    const blocks = (cpu as unknown as { blocks?: { invalidateFrame?(f: number): void } }).blocks;
-    blocks?.invalidateFrame?.(CODE_ENTRY >>> 12);
-    const w = initialWindows(inp);
-    mem.write(DATA_WIN, w.data);
-    mem.write(STACK_WIN, w.stack);
-    cpu.resetFlat64();
-    for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
-    cpu.setRip(BigInt(CODE_ENTRY));
-    cpu.setRflags(inp.rflags);
+    loadCase(cpu, mem, this.code, inp);
     for (let i = 0; i < 16; i++) cpu.setXmm(i, inp.xmm.subarray(16 * i, 16 * i + 16));
     let v: number;
     try {

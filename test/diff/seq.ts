@@ -26,9 +26,10 @@ import type { Case } from './generate.ts';
 import type { Form } from './forms/common.ts';
 import {
   AF, CF, CODE_BASE, CODE_ENTRY, CODE_SIZE, COMPARED_FLAGS, DATA_WIN, OF, OUT_SIZE, PF, SF, STACK_WIN, WIN_SIZE, ZF,
-  initialWindows, type CaseInput,
+  type CaseInput,
 } from './layout.ts';
 import { Rng } from './rng.ts';
+import { loadCase } from './core.ts';
 
 /** CODE_MAX the native harness is built with for sequences. */
 export const SEQ_CODE_MAX = 1024;
@@ -497,18 +498,7 @@ export class SeqRunner {
   run(s: SeqCase, out: Buffer, k: number): void {
     const { cpu, mem } = this;
     const inp = s.input;
-    const code = new Uint8Array(SEQ_CODE_MAX).fill(0xcc);
-    code.set(inp.code);
-    mem.write(CODE_ENTRY, code);
-    const blocks = (cpu as unknown as { blocks?: { invalidateFrame?(f: number): void } }).blocks;
-    blocks?.invalidateFrame?.(CODE_ENTRY >>> 12);
-    const w = initialWindows(inp);
-    mem.write(DATA_WIN, w.data);
-    mem.write(STACK_WIN, w.stack);
-    cpu.resetFlat64();
-    for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
-    cpu.setRip(BigInt(CODE_ENTRY));
-    cpu.setRflags(inp.rflags);
+    loadCase(cpu, mem, new Uint8Array(SEQ_CODE_MAX), inp);
     cpu.jitThreshold = this.threshold;
     const end = BigInt(CODE_ENTRY + inp.code.length);
     let v: number;
