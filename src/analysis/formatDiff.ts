@@ -12,8 +12,10 @@ export function formatImageDiff(d: ImageDiff, maxRanges = 20): string {
   const shifted = shifts.length ? `; ${n(d.bytesShifted)} of them are vmlinux displaced, in ${n(shifts.length)} shifted run(s), the rest` : ',';
   const L = [`image:   ${n(d.bytesDiffering)} of ${n(d.bytesCompared)} bytes differ from vmlinux (relocated by 0x${d.virtDelta.toString(16)})${shifted} in ${n(d.ranges.length)} range(s):`];
   const off = (p: number) => `+0x${(p - d.outputPhys).toString(16)}`;
-  for (const s of shifts) {
-    L.push(`  ${off(s.phys)}..${off(s.phys + s.length)}: vmlinux shifted by ${s.shift > 0 ? '+' : '-'}${Math.abs(s.shift)} bytes  (phys 0x${s.phys.toString(16)}, ${s.where}; holds ${s.from}; ${n(s.bytesExplained)} differing bytes)`);
+  for (const g of groupShifts(shifts)) {
+    const s = g[0]!, last = g[g.length - 1]!, explained = g.reduce((a, x) => a + x.bytesExplained, 0);
+    const runs = g.length > 1 ? `${g.length} runs with bytes between them that differ otherwise; ` : '';
+    L.push(`  ${off(s.phys)}..${off(last.phys + last.length)}: vmlinux shifted by ${s.shift > 0 ? '+' : '-'}${Math.abs(s.shift)} bytes  (${runs}phys 0x${s.phys.toString(16)}, ${s.where}; holds ${s.from}; ${n(explained)} differing bytes)`);
   }
   for (const r of d.ranges.slice(0, maxRanges)) {
     L.push(`  phys 0x${r.phys.toString(16)} +${r.length}  ${r.where}`);
@@ -22,4 +24,22 @@ export function formatImageDiff(d: ImageDiff, maxRanges = 20): string {
   }
   if (d.ranges.length > maxRanges) L.push(`  … ${d.ranges.length - maxRanges} more`);
   return L.join('\n');
+}
+
+/** Gap (bytes) across which runs of the same shift print as one line. */
+const GROUP_GAP = 4096;
+
+/**
+ * Consecutive runs of the same shift with short gaps, as one group: after a
+ * decompressor's output went wrong, its matches that reach back across that
+ * point copy wrong bytes into the shifted stretch, breaking it into many runs.
+ */
+function groupShifts<T extends { phys: number; length: number; shift: number }>(shifts: T[]): T[][] {
+  const groups: T[][] = [];
+  for (const s of shifts) {
+    const g = groups[groups.length - 1], prev = g?.[g.length - 1];
+    if (g && prev && prev.shift === s.shift && s.phys - (prev.phys + prev.length) <= GROUP_GAP) g.push(s);
+    else groups.push([s]);
+  }
+  return groups;
 }

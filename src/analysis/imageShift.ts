@@ -54,6 +54,8 @@ const MIN_RESYNC = 16;
 const MIN_EXPLAINED = 8;
 /** Fitting distances evaluated per anchor. */
 const MAX_CANDIDATES = 4;
+/** The furthest a failed lookup sends the next anchor (bytes). */
+const MAX_SKIP = 64 * 1024;
 
 const KIND_CODE = { r64: 1, r32: 2, inv32: 3 } as const;
 
@@ -174,6 +176,10 @@ export function findShifts(seg: ShiftSegment, opts: ShiftSearch = {}): { shifts:
   let f: Fitter | null = null; // built at the first difference: a clean segment costs one compare pass
   let floor = 0; // nothing before this: it belongs to a shift already found
   let retryAt = 0; // after a failed lookup, the next one is an anchor further on
+  // Failed lookups in a row double the distance to the next anchor (up to MAX_SKIP): a
+  // garbled stretch — the decompressor's matches reaching back across the point where its
+  // output went wrong — cannot use up the budget before the clean shift beyond it.
+  let skip = ANCHOR;
   for (let x = 0; x + ANCHOR <= n; x++) {
     if (actual[x] === want[x] || x < retryAt) continue;
     if (budget.attempts <= 0) break;
@@ -189,11 +195,16 @@ export function findShifts(seg: ShiftSegment, opts: ShiftSearch = {}): { shifts:
       if (s !== null && (best === null || s.explained > best.explained)) best = s;
     };
     for (let d = 1; d <= maxShift && found < MAX_CANDIDATES; d++) { consider(d); consider(-d); }
-    if (best === null) continue;
+    if (best === null) {
+      retryAt = x + skip;
+      skip = Math.min(skip * 2, MAX_SKIP);
+      continue;
+    }
     shifts.push(best);
     floor = best.end;
     x = best.end - 1;
     retryAt = 0;
+    skip = ANCHOR;
   }
   if (shifts.length === 0 || f === null) return { shifts, explained: null };
   const mask = new Uint8Array(n);

@@ -7,6 +7,8 @@
 import { loadPhysicalAddr } from './expectedImage.ts';
 import type { LoadPlan } from './kexec/index.ts';
 import type { Vmlinux } from './vmlinux.ts';
+import { SymbolTable } from './symbolTable.ts';
+import type { DecompressorSymbols } from './kernelSymbols.ts';
 
 /** Where the decompressor runs: at kexec's load address, then (after its own copy) at the relocation target; offsets to add to its link addresses. */
 export function decompressorPlacement(plan: LoadPlan, elf: Vmlinux, decompressor: Vmlinux): { loaded: bigint; relocated: bigint } | null {
@@ -47,4 +49,19 @@ export function decompressorRegions(plan: LoadPlan, elf: Vmlinux, decompressor: 
     out.push({ start: Number(x + p.relocated), end: Number(y + p.relocated), what });
   }
   return out;
+}
+
+/**
+ * The decompressor's code symbols and its placement, for naming addresses
+ * ("extract_kernel+0x1a3 (decompressor)"). Only code is named — its head and
+ * text — so an address in the compressed input or the heap stays a number.
+ */
+export function decompressorSymbols(plan: LoadPlan, elf: Vmlinux, decompressor: Vmlinux): DecompressorSymbols | undefined {
+  const p = decompressorPlacement(plan, elf, decompressor);
+  const sym = (n: string) => decompressor.symbols.find((s) => s.name === n)?.value;
+  const ehead = sym('_ehead'), text = sym('_text'), etext = sym('_etext'), end = sym('_end');
+  if (!p || ehead === undefined || text === undefined || etext === undefined || end === undefined) return undefined;
+  const isCode = (v: bigint) => v < ehead || (v >= text && v < etext);
+  const code = decompressor.symbols.filter((s) => (s.type === 'func' || s.type === 'notype') && s.name !== '' && isCode(s.value));
+  return { table: new SymbolTable(code), ...p, size: end, code: [[0n, ehead], [text, etext]] };
 }

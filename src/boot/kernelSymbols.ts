@@ -14,6 +14,20 @@ export interface KernelSymbols {
   source: string;
   /** The vmlinux ELF the symbols came from, when they came from one (a debugger can load it). */
   elfFile?: string;
+  /** The decompressor's own symbols, where its ELF is known (bundled kernels, --decompressor-elf). */
+  decompressor?: DecompressorSymbols;
+}
+
+/** The decompressor's symbols (linked at startup_32 = 0) and where it runs: kexec's load address, then its relocated copy. */
+export interface DecompressorSymbols {
+  table: SymbolTable;
+  /** Offsets to add to its link addresses: at the load address, and after it copied itself. */
+  loaded: bigint;
+  relocated: bigint;
+  /** Bytes from startup_32 to _end. */
+  size: bigint;
+  /** Its code, as [start, end) link offsets (head and text): only addresses inside are named. */
+  code: [bigint, bigint][];
 }
 
 function readFile(path: string, what: string): Uint8Array {

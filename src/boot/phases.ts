@@ -4,7 +4,7 @@
 // stage they belong to: purgatory's symbols in purgatory, vmlinux's in the
 // kernel (un-relocated by the KASLR delta), the decompressor by its phase.
 import type { LoadPlan } from './kexec/index.ts';
-import type { KernelSymbols } from './kernelSymbols.ts';
+import type { KernelSymbols, DecompressorSymbols } from './kernelSymbols.ts';
 
 /** The stage of a kexec boot: kexec's purgatory, the bzImage's decompressor, the new kernel from startup_64 on. */
 export type Phase = 'purgatory' | 'decompressor' | 'kernel';
@@ -53,7 +53,8 @@ export interface AddressContext {
 /**
  * "symbol+0xoff" for an address, by where it is: purgatory's symbols inside
  * purgatory; vmlinux's for the new kernel (kernel-mapping addresses are
- * un-relocated by the KASLR delta first); the decompressor has no symbols.
+ * un-relocated by the KASLR delta first); the decompressor's own, where its
+ * ELF is known, in its relocated copy or at kexec's load address.
  */
 export function describeAddress(r: AddressContext, addr: bigint, atIcount?: number): string {
   const phase = atIcount === undefined || !r.context ? r.phase : phaseAt(r.context, atIcount);
@@ -63,7 +64,8 @@ export function describeAddress(r: AddressContext, addr: bigint, atIcount?: numb
     const best = Object.entries(p.symbols).filter(([, a]) => BigInt(a) <= addr).sort((x, y) => y[1] - x[1])[0];
     return best ? `purgatory:${best[0]}+0x${(addr - BigInt(best[1])).toString(16)}` : `purgatory+0x${(addr - BigInt(p.base)).toString(16)}`;
   }
-  if (phase !== 'kernel' || !r.symbols.table.size) return phase === 'decompressor' ? `${hex} (decompressor)` : hex;
+  if (phase === 'decompressor') return `${decompressorSymbol(r.symbols.decompressor, addr) ?? hex} (decompressor)`;
+  if (phase !== 'kernel' || !r.symbols.table.size) return hex;
   const delta = r.kernelEntry?.virtDelta ?? 0n;
   const kernelMap = addr >= 0xffffffff80000000n;
   if (!kernelMap && r.kernelEntry) {
@@ -72,4 +74,14 @@ export function describeAddress(r: AddressContext, addr: bigint, atIcount?: numb
     return `${r.symbols.table.describe(r.kernelEntry.linkBase + phys)} (phys)`;
   }
   return r.symbols.table.describe(kernelMap ? addr - delta : addr);
+}
+
+/** "extract_kernel+0x12" for an address inside the decompressor (its relocated copy first, then where kexec loaded it). */
+function decompressorSymbol(d: DecompressorSymbols | undefined, addr: bigint): string | undefined {
+  if (!d) return undefined;
+  for (const base of [d.relocated, d.loaded]) {
+    const off = addr - base;
+    if (off >= 0n && off < d.size) return d.code.some(([a, b]) => off >= a && off < b) ? d.table.describe(off) : undefined;
+  }
+  return undefined;
 }

@@ -59,6 +59,7 @@ export const boot: Command = {
       maxInstructions: v['max-instructions'] !== undefined ? parseCount(v['max-instructions'], '--max-instructions') : DEFAULT_BUDGET,
       placement, kernelAlignment: v['kernel-alignment'] !== undefined ? parseCount(v['kernel-alignment'], '--kernel-alignment') : undefined,
       seed: v.seed !== undefined ? parseCount(v.seed, '--seed') : undefined,
+      ...(v['decompressor-elf'] !== undefined ? { decompressorElf: v['decompressor-elf'] } : {}),
       serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)),
       progress: tty ? (p) => {
         const s = Number(process.hrtime.bigint() - t0) / 1e9;

@@ -4,7 +4,7 @@
 // diff at startup_64 and the cause chain. `--fix` runs the same boot with a
 // historical fix applied. Exit codes as `bootpath boot`: 0 reached,
 // 1 crashed, 2 bad input, 3 hung, 4 budget.
-import { resolve, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Command } from './commands.ts';
 import { ProgressLine } from './progress.ts';
 import { parseOptions } from './options.ts';
@@ -17,7 +17,7 @@ import { formatImageDiff } from '../analysis/formatDiff.ts';
 import { formatTimeline, timelineData } from '../analysis/timeline.ts';
 import { crashCauseChain } from '../analysis/crashChain.ts';
 import { formatCauseChain, type CauseStep } from '../analysis/causeChain.ts';
-import { DEFAULT_SCENARIO_PATH } from '../xen/index.ts';
+import { scenarioFile as resolveScenarioArg } from '../xen/index.ts';
 import { loadScenario } from '../xen/scenario.ts';
 import { resolveScenario } from '../xen/scenarioResolve.ts';
 import { bootScenario } from '../analysis/scenarioBoot.ts';
@@ -48,7 +48,7 @@ export const repro: Command = {
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     if (v.fix !== undefined && !(FIXES as readonly string[]).includes(v.fix)) throw new UsageError(`--fix must be one of ${FIXES.join(', ')}, not ${v.fix}`);
     const fix = v.fix as Fix | undefined;
-    const file = v.scenario !== undefined ? resolve(v.scenario) : DEFAULT_SCENARIO_PATH;
+    const file = resolveScenarioArg(v.scenario);
     let spec = loadScenario(file);
     if (fix) spec = applyFix(spec, fix);
     const r = resolveScenario(spec);

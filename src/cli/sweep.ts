@@ -14,7 +14,7 @@ import { parseOptions } from './options.ts';
 import { UsageError } from './errors.ts';
 import { InputError } from '../errors.ts';
 import { parseCount } from './units.ts';
-import { DEFAULT_SCENARIO_PATH } from '../xen/index.ts';
+import { scenarioFile as resolveScenarioArg } from '../xen/index.ts';
 import { loadScenario } from '../xen/scenario.ts';
 import { DEFAULT_BUDGET } from '../run/prepare.ts';
 import { runSweep, type SweepResult } from '../analysis/sweep.ts';
@@ -81,7 +81,7 @@ export const sweep: Command = {
     if (step < 1) throw new UsageError('--step must be >= 1');
     if (v.load !== undefined && v.load !== 'bzImage64' && v.load !== 'legacy32') throw new UsageError(`--load must be bzImage64 or legacy32, not ${v.load}`);
     if (v.resume && v.out === undefined) throw new UsageError('--resume needs --out <file.jsonl> (the file to continue)');
-    const scenarioFile = v.scenario !== undefined ? resolve(v.scenario) : DEFAULT_SCENARIO_PATH;
+    const scenarioFile = resolveScenarioArg(v.scenario);
     const spec = loadScenario(scenarioFile); // bad files fail here, with the scenario's own errors
     const usage = <T>(f: () => T): T => { try { return f(); } catch (e) { throw new UsageError((e as Error).message); } };
     const seeds = v.seeds !== undefined ? usage(() => parseSeeds(v.seeds!)) : [spec.seed];

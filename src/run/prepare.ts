@@ -10,6 +10,8 @@ import { decompressPayload } from '../boot/payload.ts';
 import { readVmlinux, type Vmlinux } from '../boot/vmlinux.ts';
 import { kernelSymbols, type KernelSymbols } from '../boot/kernelSymbols.ts';
 import { applyHandoff } from '../boot/applyHandoff.ts';
+import { bundledDecompressorElf } from '../boot/bundled.ts';
+import { decompressorSymbols } from '../boot/decompressorLayout.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
 import type { MachineSnapshot } from '../machine/snapshot.ts';
 import type { BootContext, Phase } from '../boot/phases.ts';
@@ -34,6 +36,11 @@ export interface BootOptions {
   systemMap?: string;
   /** kexec-tools' purgatory.o to load. Default: the bundled one (Debian kexec-tools 2.0.25). */
   purgatory?: string;
+  /**
+   * The decompressor's ELF (arch/x86/boot/compressed/vmlinux), to name its code in reports. Default: the one bundled
+   * beside a bundled bzImage; null: none.
+   */
+  decompressorElf?: string | null;
   /**
    * kexec's entry path: 64, the bzImage64 loader (kexec's default), or 32, the legacy 32-bit entry through startup_32.
    * Default 64.
@@ -117,7 +124,16 @@ export function prepareKexec(opts: BootOptions): PreparedKexec {
     kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
     ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
   });
-  return { kernelName, payload, elf, symbols, plan };
+  const decompressor = decompressorSymbolsFor(opts, plan, elf);
+  return { kernelName, payload, elf, symbols: decompressor ? { ...symbols, decompressor } : symbols, plan };
+}
+
+function decompressorSymbolsFor(opts: BootOptions, plan: LoadPlan, elf: Vmlinux) {
+  const file = opts.decompressorElf !== undefined ? opts.decompressorElf : typeof opts.kernel === 'string' ? bundledDecompressorElf(opts.kernel) : null;
+  if (!file) return undefined;
+  let bytes: Uint8Array;
+  try { bytes = new Uint8Array(readFileSync(file)); } catch (e) { throw new InputError(`${file}: cannot read the decompressor ELF: ${(e as Error).message}`); }
+  return decompressorSymbols(plan, elf, readVmlinux(bytes, file));
 }
 
 function kernelBytes(k: string | Uint8Array): Uint8Array {

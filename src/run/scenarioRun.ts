@@ -50,7 +50,7 @@ export interface ScenarioBoot {
 
 /** The boot options a scenario implies. */
 export function scenarioBootOptions(r: ResolvedScenario): BootOptions {
-  return { kernel: r.kernelPath, entry: r.load === 'legacy32' ? 32 : 64, ramSize: r.ramSize, seed: r.spec.seed };
+  return { kernel: r.kernelPath, entry: r.load === 'legacy32' ? 32 : 64, ramSize: r.ramSize, seed: r.spec.seed, ...(r.spec.cmdline !== undefined ? { cmdline: r.spec.cmdline } : {}) };
 }
 
 /** Parse and plan once, and snapshot the machine after loading (no Xen): the start of every run of a sweep. */

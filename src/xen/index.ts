@@ -16,7 +16,4 @@ export * from './scenario.ts';
 export * from './scenarioValues.ts';
 export * from './scenarioResolve.ts';
 export { Prng } from './prng.ts';
-
-import { packageFile } from '../packageRoot.ts';
-/** The bundled default scenario (read from the sources' folder: the package ships src/xen/scenarios/). */
-export const DEFAULT_SCENARIO_PATH = packageFile('src/xen/scenarios/default.json');
+export * from './bundledScenarios.ts';

@@ -83,6 +83,8 @@ export interface ScenarioSpec {
   load: LoadMethod;
   /** Guest RAM in bytes. */
   ramSize: number;
+  /** The new kernel's command line (kexec's --command-line); absent: bootpath's default (console on ttyS0). */
+  cmdline?: string;
   /** The seed of the machine's RNG and of the hypervisor's jitter. */
   seed: number;
   /** Virtual CPUs the first kernel ran (each with its vcpu_info). */
@@ -183,7 +185,7 @@ class Checker {
 
 const join = (path: string, key: string | number) => (typeof key === 'number' ? `${path}[${key}]` : path ? `${path}.${key}` : key);
 
-const TOP = ['format', 'description', 'kernel', 'load', 'ramSize', 'seed', 'vcpus', 'firstKernel', 'events', 'timers', 'timeUpdates', 'wallclock', 'clock', 'xen'] as const;
+const TOP = ['format', 'description', 'kernel', 'load', 'ramSize', 'cmdline', 'seed', 'vcpus', 'firstKernel', 'events', 'timers', 'timeUpdates', 'wallclock', 'clock', 'xen'] as const;
 const FIRST = ['era', 'systemMap', 'vmlinux', 'physBase', 'brkBytesBefore', 'platformMmioBase', 'platformMmioOffset', 'sharedInfo', 'vcpuInfo', 'perCpuAreas', 'reserved', 'e820'] as const;
 const PERIODIC = ['period', 'phase', 'jitter', 'count'] as const;
 
@@ -235,6 +237,7 @@ export function validateScenario(doc: unknown, file: string): ScenarioSpec {
     return n;
   }, DEFAULTS.ramSize);
   const seed = opt('seed', (v, p) => c.int(v, p, 0, 0xffffffff), DEFAULTS.seed);
+  const cmdline = opt<string | undefined>('cmdline', (v, p) => c.str(v, p), undefined);
   const vcpus = opt('vcpus', (v, p) => c.int(v, p, 1, 128), DEFAULTS.vcpus);
   const vcpuIndex = (v: unknown, p: string) => c.int(v, p, 0, vcpus - 1);
 
@@ -387,7 +390,7 @@ export function validateScenario(doc: unknown, file: string): ScenarioSpec {
   }
 
   if (c.problems.length) throw new ScenarioError(file, c.problems);
-  return { file, description, kernel, load, ramSize, seed, vcpus, firstKernel: firstKernel!, events, timers, timeUpdates, wallclock, clock, xen };
+  return { file, description, kernel, load, ramSize, ...(cmdline !== undefined ? { cmdline } : {}), seed, vcpus, firstKernel: firstKernel!, events, timers, timeUpdates, wallclock, clock, xen };
 }
 
 function validateFirstKernel(c: Checker, v: unknown, vcpuIndex: (v: unknown, p: string) => number | undefined): FirstKernelSpec | undefined {

@@ -149,6 +149,28 @@ describe('image diff: displacement', () => {
     expect(d.bytesDiffering - d.bytesShifted).toBeLessThanOrEqual(8);
   });
 
+  it('finds a shift beyond a long garbled stretch (the decompressor\'s matches reaching back across the point it went wrong)', () => {
+    let seed = 11;
+    const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
+    const t = place(0x2000000, 'startup_64');
+    const from = t.segStart + 0x100000, garbled = 0x80000;
+    const { ram, output } = ramImage(0n, (r) => {
+      r.copyWithin(from, from + 8, t.segEnd); // 8 bytes deleted at `from`: everything after moves down
+      for (let j = 0; j < garbled; j++) if (rnd(3) === 0) r[from + j] = rnd(256); // a third of the bytes after it wrong
+    });
+    const d = diff(ram, output);
+    const long = d.shifts.filter((s) => s.length > 0x100000);
+    expect(long.map((s) => s.shift)).toEqual([-8]);
+    // Every byte past the garbled stretch that differs from the clean image is explained by that shift.
+    const clean = ramImage(0n).ram;
+    let past = 0;
+    for (let k = from + garbled; k < t.segEnd - 8; k++) if (ram[k] !== clean[k]) past++;
+    expect(past).toBeGreaterThan(100_000);
+    expect(long[0]!.phys).toBeGreaterThanOrEqual(from);
+    expect(long[0]!.bytesExplained).toBeGreaterThanOrEqual(past);
+    expect(formatImageDiff(d)).toContain('vmlinux shifted by -8 bytes');
+  });
+
   it('sees no shift in random corruption', () => {
     let seed = 7;
     const rnd = (n: number) => { seed = (Math.imul(seed, 1103515245) + 12345) >>> 0; return (seed >>> 8) % n; };
