@@ -29,8 +29,11 @@ import { scenarioPrepared, writeScenarioReport } from '../report/write.ts';
 import { explainFailure, formatExplanation, scenarioCounterfactual } from '../analysis/explain.ts';
 import { applyFix, FIXES, FIX_WHAT, type Fix } from '../xen/fixes.ts';
 
-const USAGE = `usage: bootpath repro [--scenario <file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--explain] [--json] [--quiet] [--gdb [[host:]port]]
+const USAGE = `usage: bootpath repro [--scenario <name|file>] [--fix mmio|e820-reserved|soft-reset] [--no-chain] [--explain] [--json] [--quiet] [--gdb [[host:]port]]
   Reproduces the 2012 Xen PVonHVM kexec crash (stale shared_info in the new kernel's memory) on the bundled kernel.
+  --scenario default     Xen's time record lands on startup_64's code in the decompressed output (the default)
+  --scenario 2012-shift  Xen's time record lands in the compressed input: the decompressor's output shifts by 8 bytes
+                         and every marker around phys_base reads its neighbour (the report's shape on Linux 6.1)
   --fix mmio           Linux 00e37bdb: shared_info moved to the xen-platform MMIO BAR before kexec
   --fix e820-reserved  Linux 9d02b43d: shared_info at 0xFE700000 in the E820-reserved hole
   --fix soft-reset     Linux 0b34a166 / Xen 4.7: SHUTDOWN_soft_reset drops all of Xen's state before kexec

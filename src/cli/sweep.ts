@@ -42,7 +42,8 @@ const USAGE = `usage: bootpath sweep --over image|decompressor|footprint [--step
   --seeds <list>          scenario seeds (KASLR and the schedules' jitter): 2012, 1..8, 1..4,9 (default: the scenario's)
   --phase-shift <list>    shift every hypervisor schedule by these many instructions (the virtual clock's unit;
                           5ms etc. are converted with the scenario's clock): 0,250000 or 0..1000000/250000 (default 0)
-  --scenario <file>       default: the bundled default scenario; --kernel <bzImage>, --load bzImage64|legacy32 override it
+  --scenario <name|file>  a bundled scenario (default, 2012-shift) or a scenario file; --kernel <bzImage>, --load
+                          bzImage64|legacy32 override it
   --max-instructions <n>  budget of each run and of the reference runs (default ${DEFAULT_BUDGET.toLocaleString('en-US')})
   --workers <n>           worker processes (default: the CPUs, at most 8); 0 runs in this process
   --shard <i>/<n>         run only shard i of n (1-based; run i of the canonical list goes to shard (i mod n) + 1)
