@@ -12,7 +12,7 @@
 // exactly `stopAt` instructions have retired (prepare runs after loading,
 // before the run: it is where frames get tracked). The machine is
 // deterministic, so every re-run sees the same instructions and writes.
-import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, Code, MemorySizeExt, type Instruction } from 'iced-x86';
+import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, OpKind, Code, Mnemonic, MemorySizeExt, type Instruction } from 'iced-x86';
 import type { Cpu } from '../../emulator/index.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
 import { codeByte, codePhys } from './guestCode.ts';
@@ -158,6 +158,45 @@ function lastWriterOf(rerun: Rerun, reg: number, from: number, to: number): { ic
   return found;
 }
 
+/** The last instruction in [from, to) that `pred` accepts, by single-stepping a re-run (as lastWriterOf). */
+function lastMatching(rerun: Rerun, pred: (ins: Instruction) => boolean, from: number, to: number): { icount: number; rip: bigint; ins: Decoded } | null {
+  const m = rerun(Math.max(0, from));
+  let found: { icount: number; rip: bigint; ins: Decoded } | null = null;
+  while (m.cpu.icount < to) {
+    const icount = m.cpu.icount, rip = m.cpu.getRip();
+    const ins = decodeAtRip(m);
+    const hit = pred(ins.ins);
+    m.run(1);
+    const stuck = m.cpu.icount === icount;
+    if (hit) { found?.ins.ins.free(); found = { icount, rip, ins }; } else ins.ins.free();
+    if (stuck) break;
+  }
+  return found;
+}
+
+/**
+ * The selector a faulting segment-register load was loading from the GDT
+ * (mov or pop to a segment register, lss/lfs/lgs), or null for any other
+ * instruction or a null selector.
+ */
+function segmentLoadSelector(m: BootMachine): { selector: number } | null {
+  const d = decodeAtRip(m);
+  const ins = d.ins;
+  let selector: number | null = null;
+  const sreg = ins.op0Kind === OpKind.Register && ins.op0Register >= Register.ES && ins.op0Register <= Register.GS;
+  if (ins.mnemonic === Mnemonic.Mov && sreg && ins.op1Kind === OpKind.Register) {
+    const r = gprOf(ins.op1Register);
+    if (r >= 0) selector = Number(m.cpu.getReg(r) & 0xffffn);
+  } else if ((ins.mnemonic === Mnemonic.Mov && sreg) || (ins.mnemonic === Mnemonic.Pop && sreg) || ins.mnemonic === Mnemonic.Lss || ins.mnemonic === Mnemonic.Lfs || ins.mnemonic === Mnemonic.Lgs) {
+    // The selector is in memory: a 16-bit read (mov/pop), or the last 2 bytes of a far pointer.
+    const r = memoryReads(m, ins)[0];
+    const p = r ? physOf(m, ins.mnemonic === Mnemonic.Mov || ins.mnemonic === Mnemonic.Pop ? r.lin : r.lin + BigInt(r.size - 2)) : null;
+    if (p !== null) { const b = m.ram.read(p, 2); selector = b[0]! | (b[1]! << 8); }
+  }
+  ins.free();
+  return selector !== null && (selector & ~3) !== 0 && !(selector & 4) ? { selector } : null;
+}
+
 export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   const window = opts.window ?? 20_000;
   const maxSteps = opts.maxSteps ?? 12;
@@ -186,6 +225,29 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   let follow: { kind: 'reg'; reg: number; at: number } | { kind: 'mem'; phys: number; size: number; at: number } | null =
     regsRead.length ? { kind: 'reg', reg: regsRead[0]!.reg, at: opts.faultIcount }
       : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
+  // A segment load fails on the descriptor table, not on its operand (a constant selector, as often as not):
+  // follow the GDT — the bytes of the descriptor, or of the limit that excludes it — to where they came from.
+  const table = segmentLoadSelector(mf);
+  if (table) {
+    const lg = lastMatching(opts.rerun, (i) => i.mnemonic === Mnemonic.Lgdt, opts.faultIcount - window, opts.faultIcount);
+    const c = mf.cpu;
+    const base = (BigInt(c.gdtrBaseHi >>> 0) << 32n) | BigInt(c.gdtrBaseLo >>> 0), limit = c.gdtrLimit >>> 0;
+    const index = table.selector & ~7;
+    const beyond = index + 7 > limit;
+    if (lg) {
+      const ml = opts.rerun(lg.icount);
+      const operand = memoryReads(ml, lg.ins.ins)[0];
+      const text = lg.ins.text, bytes = hexBytes(lg.ins.bytes);
+      lg.ins.ins.free();
+      step({ kind: 'register', icount: lg.icount, rip: lg.rip, where: opts.describe(lg.rip, lg.icount), instruction: text, bytes, value: `${hex(base)}/${hex(limit)}`,
+        text: `selector ${hex(table.selector)} needs GDT bytes ${hex(index)}..${hex(index + 7)}${beyond ? `, beyond the GDT limit ${hex(limit)}` : ''}; GDTR (base ${hex(base)}, limit ${hex(limit)}) was loaded by \`${text}\` at ${opts.describe(lg.rip, lg.icount)}` });
+      // The limit is the first 2 bytes of lgdt's operand; a descriptor within it is 8 bytes at base + index.
+      follow = beyond ? (operand ? memFollow(ml, { lin: operand.lin, size: 2 }, lg.icount) : null)
+        : memFollow(mf, { lin: base + BigInt(index), size: 8 }, opts.faultIcount);
+    } else if (!beyond) {
+      follow = memFollow(mf, { lin: base + BigInt(index), size: 8 }, opts.faultIcount);
+    }
+  }
   // Corrupted code: the instruction itself is the bad data.
   const codeAt = codePhys(mf.cpu, fRip);
   const codeLen = Math.max(1, Math.min(8, f.bytes.length));

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { loadScenario, resolveScenario, scenarioFile, bundledScenarioNames } from '../../src/xen/index.ts';
 import { bootScenario, type ScenarioRun } from '../../src/analysis/scenarioBoot.ts';
 import { liveWrites } from '../../src/analysis/timeline.ts';
+import { crashCauseChain } from '../../src/analysis/crashChain.ts';
 import { InputError } from '../../src/errors.ts';
 import { describeAddress } from '../../src/boot/phases.ts';
 
@@ -61,6 +62,16 @@ describe('--scenario 2012-shift', () => {
     const into = liveWrites(run).filter((w) => w.field.startsWith('vcpu_info[0].time') && w.icount > run.result.context.phaseStart.decompressor!);
     expect(into.length).toBeGreaterThan(0);
     expect(run.state.sharedInfo?.gpa).toBe(0x1b60000);
+  });
+
+  it('the cause chain follows the GDT: its zero limit, loaded by lgdt from startup_gdt_descr, copied there by parse_elf\'s memmove from the decompressor\'s output, written by inflate_fast', () => {
+    const chain = crashCauseChain(run.options, run.result, { maxSteps: 8 });
+    const text = chain.map((s) => s.text);
+    expect(chain[0]!.kind).toBe('fault');
+    expect(text[1]).toMatch(/^selector 0x18 needs GDT bytes 0x18\.\.0x1f, beyond the GDT limit 0x0; GDTR .* was loaded by `lgdt .*` at startup_64_setup_env\+0x[0-9a-f]+ \(phys\)$/);
+    expect(chain[2]!.address).toBe(run.result.kernelEntry!.outputPhys + 0x826070); // startup_gdt_descr, whose limit is 0
+    expect(text.find((t) => /last written by `rep movsq \(%rsi\),\(%rdi\)` at memmove\+0x[0-9a-f]+ \(decompressor\)/.test(t))).toBeDefined();
+    expect(text.find((t) => /last written by `.*` at inflate_fast\+0x[0-9a-f]+ \(decompressor\)/.test(t))).toBeDefined();
   });
 
   it('the CLI takes the name', () => {
