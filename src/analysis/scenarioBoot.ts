@@ -8,7 +8,12 @@ import type { XenTimeline } from '../xen/attach.ts';
 import type { XenHypervisor } from '../xen/hypervisor.ts';
 import type { ResolvedScenario } from '../xen/scenarioResolve.ts';
 import type { StaleState } from '../xen/staleState.ts';
+import { readFileSync } from 'node:fs';
 import { ImageCheck } from './imageCheck.ts';
+import { FootprintRecorder, bootLayout } from '../run/footprint.ts';
+import { decompressorRegions } from '../boot/decompressorLayout.ts';
+import { bundledDecompressorElf } from '../boot/bundled.ts';
+import { readVmlinux } from '../boot/vmlinux.ts';
 import type { BootResult } from './checkedBoot.ts';
 
 /** A scenario boot run to its end (bootScenario). */
@@ -35,12 +40,19 @@ export interface ScenarioRun {
 /**
  * Boot a resolved scenario to its end with the image check, and place the
  * hypervisor's writes on the boot's memory (which kexec segment or kernel
- * symbol each landed in).
+ * symbol each landed in). `extras.layout`: also record which frames each
+ * phase touched (the result's `layout`, as bootKexec's).
  */
-export function bootScenario(r: ResolvedScenario, o: ScenarioOverrides = {}): ScenarioRun {
+export function bootScenario(r: ResolvedScenario, o: ScenarioOverrides = {}, extras: { layout?: boolean } = {}): ScenarioRun {
   const check = new ImageCheck();
-  const boot = startScenario(r, o, [check]);
+  const rec = extras.layout ? new FootprintRecorder() : null;
+  const boot = startScenario(r, o, rec ? [check, rec] : [check]);
+  rec?.attach(boot.run);
   const result: BootResult = { ...boot.run.runToEnd(), imageDiff: check.diff };
+  if (rec) {
+    const f = bundledDecompressorElf(r.kernelPath);
+    result.layout = bootLayout(boot.run, rec, f ? decompressorRegions(boot.run.plan, boot.run.elf, readVmlinux(new Uint8Array(readFileSync(f)), f)) : []);
+  }
   const x = boot.xen();
   const run: ScenarioRun = { result, timeline: x.attachment.timeline, xen: x.xen, scenario: r, state: boot.state, options: boot.options, image: null };
   placeWrites(run);

@@ -68,7 +68,7 @@ export const repro: Command = {
     const run = bootScenario(r, {
       serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)), prepared,
       progress: (p) => line.show(`[boot: ${(p.instructions / 1e6).toFixed(0)}M instructions, ${p.phase}, ${line.elapsed.toFixed(0)} s]`),
-    });
+    }, { layout: prepared !== undefined });
     line.clear();
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     const res = run.result;

@@ -89,6 +89,8 @@ describe('the HTML report in headless Chromium', () => {
     expect(regions).toContainEqual(expect.objectContaining({ kind: 'ram', start: '0x0' }));
     expect(regions.filter((r) => r.kind === 'handoff').length).toBeGreaterThan(0);
     expect(regions.filter((r) => r.kind === 'decompressor').length).toBeGreaterThan(0);
+    // Each phase's footprint: the frames it wrote.
+    for (const p of ['purgatory', 'decompressor']) expect(regions.filter((r) => r.kind === `wrote-${p}`).length, p).toBeGreaterThan(0);
     // The timeline has the boot's phases.
     expect(await page.$$eval('#timeline-svg .phase', (els) => els.map((e) => e.getAttribute('class')))).toEqual(expect.arrayContaining(['phase phase-purgatory', 'phase phase-decompressor']));
   });
