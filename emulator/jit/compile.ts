@@ -44,13 +44,45 @@ export function elideHiZero(code: string, known: Set<number>): string {
   });
 }
 
+const REG_REF = /\b(lo|hi)\[(\d+)\]/g;
+const REG_WRITE = /\b(lo|hi)\[(\d+)\] =(?!=)/g;
+/** Placeholders in the generated body for the register write-back (before leaving or calling out) and reload (after a handler call). */
+const SYNC_OUT = '/*out*/', SYNC_IN = '/*in*/';
+
+/**
+ * Guest registers held in JS locals (L<n>, H<n>) for the whole compiled
+ * function, so V8 keeps them in machine registers instead of loading and
+ * storing the Int32Arrays per instruction. Emitted code names registers as
+ * `lo[n]`/`hi[n]`; this rewrites them, and at each exit (return, handler
+ * call, a fault's catch) the halves the block writes are stored back. Handler
+ * calls see the CPU in memory and may change any register: the halves the
+ * block uses are reloaded after them.
+ */
+class RegLocals {
+  readonly used = new Set<string>();
+  readonly written = new Set<string>();
+  rewrite(code: string): string {
+    for (const m of code.matchAll(REG_WRITE)) this.written.add(`${m[1]}${m[2]}`);
+    return code.replace(REG_REF, (_all, half: string, n: string) => { this.used.add(`${half}${n}`); return `${half === 'lo' ? 'L' : 'H'}${n}`; });
+  }
+  private static local(k: string): string { return `${k[0] === 'l' ? 'L' : 'H'}${k.slice(2)}`; }
+  private static slot(k: string): string { return `${k.slice(0, 2)}[${k.slice(2)}]`; }
+  /** Declarations loading every used half. */
+  prologue(): string { return [...this.used].map((k) => `let ${RegLocals.local(k)} = ${RegLocals.slot(k)};`).join(' '); }
+  /** Store back every half the function writes (the others still equal memory). */
+  out(): string { return [...this.written].map((k) => `${RegLocals.slot(k)} = ${RegLocals.local(k)};`).join(' '); }
+  /** Reload every used half (after a handler call). */
+  in(): string { return [...this.used].map((k) => `${RegLocals.local(k)} = ${RegLocals.slot(k)};`).join(' '); }
+  render(body: string): string { return body.split(SYNC_OUT).join(this.out()).split(SYNC_IN).join(this.in()); }
+}
+
 /** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
   const n = insns.length;
   const names: string[] = ['cond', 'rot', 'cf'];
   const values: unknown[] = [condition, rotateFlags, getCF];
-  const lines: string[] = ['const lo = c.lo, hi = c.hi;', 'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0;'];
+  const lines: string[] = [];
   const st: EmitState = { flags: null, flagsLive: true };
   // Flag liveness, backwards: all flags are live at the block's end; an
   // instruction that may fault reads them all (a fault exposes RFLAGS).
@@ -66,6 +98,7 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
   // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
   // another `hi[n] = 0;` for them is dropped. Handler calls forget everything.
   const hiZero = new Set<number>();
+  const regs = new RegLocals();
   for (let k = 0; k < n; k++) {
     const i = insns[k]!;
     names.push(`i${k}`); values.push(i);
@@ -74,19 +107,29 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     const e = emit(i, i.exec, st, codeBits);
     if (e !== null) {
       if (e.mayFault || last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-      lines.push(elideHiZero(e.code, hiZero));
-      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
+      lines.push(regs.rewrite(elideHiZero(e.code, hiZero)));
+      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; ${SYNC_OUT} return ${k + 1}; }`);
       continue;
     }
     st.flags = null; // the handler may change the flags
     hiZero.clear(); // and any register
     names.push(`h${k}`); values.push(i.exec);
     lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-    lines.push(`h${k}(c, i${k});`);
-    if (!last) lines.push(`if (c.blockExit) return ${k + 1};`);
+    lines.push(`${SYNC_OUT} d = 0; h${k}(c, i${k});`);
+    if (!last) lines.push(`${SYNC_IN} d = 1; if (c.blockExit) return ${k + 1};`);
+    else lines.push(`return ${n};`);
   }
-  lines.push(`return ${n};`);
-  return { source: `return function block(c) {\n${lines.join('\n')}\n};`, names, values };
+  const lastIsCall = lines[lines.length - 1] === `return ${n};`;
+  if (!lastIsCall) lines.push(`${SYNC_OUT} return ${n};`);
+  // A fault thrown by emitted code leaves through the catch with the registers as they were before the faulting
+  // instruction; one thrown by a handler (d = 0) leaves them as the handler left them in memory, as the interpreter does.
+  const body = [
+    'const lo = c.lo, hi = c.hi;',
+    'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0, d = 1;',
+    regs.prologue(),
+    'try {', ...lines, `} catch (e) { if (d === 1) { ${SYNC_OUT} } throw e; }`,
+  ].join('\n');
+  return { source: `return function block(c) {\n${regs.render(body)}\n};`, names, values };
 }
 
 /**
