@@ -33,8 +33,8 @@ export class BlockCache {
   private held = 0;
   /** Newly decoded zero-filled blocks in a row. */
   private zeroRun = 0;
-  /** The block run last (the successor cache hangs off it; a compiled region sets it to the member it left from). */
-  last: Block | null = null;
+  /** The block looked up last (the successor cache hangs off it). */
+  private last: Block | null = null;
 
   constructor(private readonly c: Cpu) {
     this.codeFrames = new Uint8Array(c.mem.frameFlags.length);
@@ -75,18 +75,6 @@ export class BlockCache {
     const s2 = b.succ2;
     if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { b.succ2 = s1; b.succ1 = s2; this.last = s2; return s2; }
     return null;
-  }
-
-  /** peek, bound (for the region compiler). */
-  readonly peeker = (ripLo: number, ripHi: number): Block | null => this.peek(ripLo, ripHi);
-
-  /** The valid block at a RIP (current mode and CS base) if it is in the table; never decodes. */
-  peek(ripLo: number, ripHi: number): Block | null {
-    const c = this.c;
-    let linLo = ripLo, linHi = ripHi;
-    if (c.codeBits !== 64) { linLo = (ripLo + c.segBaseLo[1]!) | 0; linHi = 0; }
-    const b = this.table[(linLo ^ (linLo >>> BITS) ^ linHi) & MASK];
-    return b !== undefined && b.linLo === linLo && b.linHi === linHi && b.ripLo === ripLo && b.modeKey === c.codeBits && b.valid ? b : null;
   }
 
   /** The block at RIP from the table, decoding it on a miss. */

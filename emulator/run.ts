@@ -103,13 +103,13 @@ export function run(c: Cpu, budget: number): Stop {
       // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
       if (n === n0 && !step && !c.interpretOnly) {
         let f = b.compiled;
-        if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey, c.blocks.peeker);
+        if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
         if (f !== null && (c.checks & b.checkMask) === 0) {
           k = f(c); c.icount += k; c.cur = null;
           // Chain compiled blocks while nothing needs the checks at the top of this loop:
           // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
           while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0 && c.stepLimit === 0) {
-            const nb = c.blocks.successor(c.blocks.last!);
+            const nb = c.blocks.successor(b);
             if (nb === null || nb.atBreakpoint) break;
             const nf = nb.compiled;
             if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.insns.length > end) break;
@@ -132,7 +132,7 @@ export function run(c: Cpu, budget: number): Stop {
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
       const i = c.cur!;
-      if (k === 0) k = i.pos; // compiled code faulted: count what retired before it in its block (earlier blocks of a region are on c.icount)
+      if (k === 0) k = Math.max(0, insns.indexOf(i)); // a compiled block faulted: count what retired before it
       c.icount += k;
       // icount is now the faulting instruction's time, which its delivery's stack writes must see (preciseIcount).
       c.cur = null; c.faultInsn = i;
