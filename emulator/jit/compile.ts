@@ -48,6 +48,9 @@ const REG_REF = /\b(lo|hi)\[(\d+)\]/g;
 const REG_WRITE = /\b(lo|hi)\[(\d+)\] =(?!=)/g;
 /** Placeholders in the generated body for the register write-back (before leaving or calling out) and reload (after a handler call). */
 const SYNC_OUT = '/*out*/', SYNC_IN = '/*in*/';
+/** Placeholders for the lazy-flag fields alone: stored before emitted code reads them from the Cpu (cond, cf, rot), reloaded after rot writes them. */
+const FLAGS_OUT = '/*fout*/', FLAGS_IN = '/*fin*/';
+const FLAG_WRITE = /\bc\.f(Op|Size|Aux|Ah|Bh|Rh|A|B|R) =(?!=)/g;
 
 /**
  * Guest registers held in JS locals (L<n>, H<n>) for the whole compiled
@@ -61,19 +64,30 @@ const SYNC_OUT = '/*out*/', SYNC_IN = '/*in*/';
 class RegLocals {
   readonly used = new Set<string>();
   readonly written = new Set<string>();
+  /** Lazy-flag fields (flags.ts) the emitted code sets, held in locals f<Field> the same way. */
+  readonly flags = new Set<string>();
   rewrite(code: string): string {
     for (const m of code.matchAll(REG_WRITE)) this.written.add(`${m[1]}${m[2]}`);
-    return code.replace(REG_REF, (_all, half: string, n: string) => { this.used.add(`${half}${n}`); return `${half === 'lo' ? 'L' : 'H'}${n}`; });
+    const reads = code.includes('cond(c') || code.includes('cf(c)') || code.includes('rot(c');
+    code = code.replace(FLAG_WRITE, (_all, f: string) => { this.flags.add(f); return `f${f} =`; });
+    code = code.replace(REG_REF, (_all, half: string, n: string) => { this.used.add(`${half}${n}`); return `${half === 'lo' ? 'L' : 'H'}${n}`; });
+    return `${reads ? FLAGS_OUT : ''}${code}${code.includes('rot(c') ? FLAGS_IN : ''}`;
   }
+  private flagsOut(): string { return [...this.flags].map((f) => `c.f${f} = f${f};`).join(' '); }
+  private flagsIn(): string { return [...this.flags].map((f) => `f${f} = c.f${f};`).join(' '); }
   private static local(k: string): string { return `${k[0] === 'l' ? 'L' : 'H'}${k.slice(2)}`; }
   private static slot(k: string): string { return `${k.slice(0, 2)}[${k.slice(2)}]`; }
   /** Declarations loading every used half. */
-  prologue(): string { return [...this.used].map((k) => `let ${RegLocals.local(k)} = ${RegLocals.slot(k)};`).join(' '); }
-  /** Store back every half the function writes (the others still equal memory). */
-  out(): string { return [...this.written].map((k) => `${RegLocals.slot(k)} = ${RegLocals.local(k)};`).join(' '); }
-  /** Reload every used half (after a handler call). */
-  in(): string { return [...this.used].map((k) => `${RegLocals.local(k)} = ${RegLocals.slot(k)};`).join(' '); }
-  render(body: string): string { return body.split(SYNC_OUT).join(this.out()).split(SYNC_IN).join(this.in()); }
+  prologue(): string {
+    return [...[...this.used].map((k) => `let ${RegLocals.local(k)} = ${RegLocals.slot(k)};`), ...[...this.flags].map((f) => `let f${f} = c.f${f};`)].join(' ');
+  }
+  /** Store back every half the function writes (the others still equal memory), and the flag fields. */
+  out(): string { return [...[...this.written].map((k) => `${RegLocals.slot(k)} = ${RegLocals.local(k)};`), this.flagsOut()].join(' '); }
+  /** Reload every used half and flag field (after a handler call). */
+  in(): string { return [...[...this.used].map((k) => `${RegLocals.local(k)} = ${RegLocals.slot(k)};`), this.flagsIn()].join(' '); }
+  render(body: string): string {
+    return body.split(SYNC_OUT).join(this.out()).split(SYNC_IN).join(this.in()).split(FLAGS_OUT).join(this.flagsOut()).split(FLAGS_IN).join(this.flagsIn());
+  }
 }
 
 /** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
@@ -106,7 +120,9 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     st.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
     const e = emit(i, i.exec, st, codeBits);
     if (e !== null) {
-      if (e.mayFault || last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+      // A fault takes RIP from c.cur (run.ts); RIP itself is needed only where the block ends.
+      if (last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+      else if (e.mayFault) lines.push(`c.cur = i${k};`);
       lines.push(regs.rewrite(elideHiZero(e.code, hiZero)));
       if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; ${SYNC_OUT} return ${k + 1}; }`);
       continue;
