@@ -9,6 +9,7 @@ import { condition, arithFlags, setArithFlags, getCF, CF, OF } from '../flags.ts
 import { emit, type EmitState } from './emit.ts';
 import { lea } from '../ops/move.ts';
 import { CHECK_AC, CHECK_DBG } from '../regs.ts';
+import { jcc, jmpRel } from '../ops/branch.ts';
 
 /** Executions of a block before it is compiled (Cpu.jitThreshold; 0 disables the compiler). */
 export const DEFAULT_COMPILE_THRESHOLD = 40;
@@ -90,7 +91,7 @@ class RegLocals {
   }
 }
 
-/** The JavaScript source of a compiled block (exposed for tests and --trace-jit). */
+/** The JavaScript source of a compiled block (exposed for tests and --trace-jit). The function returns the instructions it retired in its last pass over the block. */
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
   const n = insns.length;
@@ -136,14 +137,24 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     else lines.push(`return ${n};`);
   }
   const lastIsCall = lines[lines.length - 1] === `return ${n};`;
+  // A block that branches back to its own start loops inside the function (registers stay in locals across
+  // iterations): another iteration runs when RIP is back at the start, it fits before c.limit and nothing asks
+  // the run loop to look (the conditions under which run.ts chains compiled blocks). Iterations done are
+  // added to c.icount; the return value counts the last one, as for any block.
+  const l = insns[n - 1]!;
+  const loops = !lastIsCall && !b.atBreakpoint && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
+  const calls = names.some((x) => x.startsWith('h'));
+  const ready = 'c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0';
+  if (loops) lines.push(`if (c.ripLo === ${b.ripLo} && c.ripHi === ${b.ripHi} && ${calls ? ready : 'go'} && !c.blockExit && !c.stopRequested && c.icount + ${2 * n} <= c.limit) { c.icount += ${n}; continue; }`);
   if (!lastIsCall) lines.push(`${SYNC_OUT} return ${n};`);
   // A fault thrown by emitted code leaves through the catch with the registers as they were before the faulting
   // instruction; one thrown by a handler (d = 0) leaves them as the handler left them in memory, as the interpreter does.
   const body = [
     'const lo = c.lo, hi = c.hi;',
     'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0, d = 1;',
+    loops && !calls ? `const go = ${ready};` : '',
     regs.prologue(),
-    'try {', ...lines, `} catch (e) { if (d === 1) { ${SYNC_OUT} } throw e; }`,
+    'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${SYNC_OUT} } throw e; }`,
   ].join('\n');
   return { source: `return function block(c) {\n${regs.render(body)}\n};`, names, values };
 }

@@ -4,7 +4,7 @@
 // handler. Emitted code must behave exactly like the handler it replaces
 // (the differential suite runs every case through both).
 import type { Insn, Handler } from '../insn.ts';
-import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec } from '../ops/alu.ts';
+import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec, not } from '../ops/alu.ts';
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop, cmovcc, setcc } from '../ops/move.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
@@ -281,6 +281,44 @@ function incDecReg(i: Insn, st: EmitState): Emitted {
   return { code: lines.join(' '), mayFault: false, writesMemory: false };
 }
 
+/** Shifts of a 32-bit register by CL: a count of 0 (masked) changes no flags but still clears the high half. */
+function shiftCl32(i: Insn, st: EmitState): Emitted | null {
+  const A = i.a;
+  let r: string, cf: string, of: string;
+  switch (i.op) {
+    case ShiftOp.Shl: case ShiftOp.Sal: r = 'a << b'; cf = '(a >>> (32 - b)) & 1'; of = '(r >>> 31) ^ ((a >>> (32 - b)) & 1)'; break;
+    case ShiftOp.Shr: r = 'a >>> b'; cf = '(a >>> (b - 1)) & 1'; of = 'a >>> 31'; break;
+    case ShiftOp.Sar: r = 'a >> b'; cf = '(a >> (b - 1)) & 1'; of = '0'; break;
+    default: return null;
+  }
+  const flags = st.flagsLive ? ` c.fOp = ${LazyOp.Result}; c.fSize = 32; c.fR = r; c.fRh = 0; c.fAux = (${cf}) | ((${of}) << 11);` : '';
+  st.flags = null;
+  return { code: `a = lo[${A}]; b = lo[1] & 31; if (b !== 0) { r = ${r}; lo[${A}] = r;${flags} } hi[${A}] = 0;`, mayFault: false, writesMemory: false };
+}
+
+/** Shifts of a 64-bit register by CL (count masked to 6 bits; 0 changes nothing), flags as shift.ts shift64 records them. */
+function shiftCl64(i: Insn, st: EmitState): Emitted | null {
+  const A = i.a;
+  // s: CF, the last bit shifted out (bit p of the original value).
+  const bit = (p: string) => `s = (${p}) < 32 ? (a >>> (${p})) & 1 : (ah >>> ((${p}) - 32)) & 1;`;
+  let code: string, of: string;
+  switch (i.op) {
+    case ShiftOp.Shl: case ShiftOp.Sal:
+      code = `if (b < 32) { rh = (ah << b) | (a >>> (32 - b)); r = a << b; } else { rh = a << (b - 32); r = 0; } ${bit('64 - b')}`;
+      of = '(rh >>> 31) ^ s'; break;
+    case ShiftOp.Shr:
+      code = `if (b < 32) { r = (a >>> b) | (ah << (32 - b)); rh = (ah >>> b) | 0; } else { r = (ah >>> (b - 32)) | 0; rh = 0; } ${bit('b - 1')}`;
+      of = 'ah >>> 31'; break;
+    case ShiftOp.Sar:
+      code = `if (b < 32) { r = (a >>> b) | (ah << (32 - b)); rh = ah >> b; } else { r = ah >> (b - 32); rh = ah >> 31; } ${bit('b - 1')}`;
+      of = '0'; break;
+    default: return null;
+  }
+  const flags = st.flagsLive ? ` c.fOp = ${LazyOp.Result}; c.fSize = 64; c.fR = r; c.fRh = rh; c.fAux = s | ((${of}) << 11);` : '';
+  st.flags = null;
+  return { code: `b = lo[1] & 63; if (b !== 0) { a = lo[${A}]; ah = hi[${A}]; ${code} lo[${A}] = r; hi[${A}] = rh;${flags} }`, mayFault: false, writesMemory: false };
+}
+
 /** Emit one instruction inline, or return null to call its handler. */
 export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emitted | null {
   const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
@@ -304,6 +342,10 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     return null;
   }
   if (h === imul2 && i.size === 32) return imul32(i, st, codeBits);
+  if (h === not && regA && i.size === 32) return { code: `lo[${i.a}] = ~lo[${i.a}]; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  if (h === not && regA && i.size === 64) return { code: `lo[${i.a}] = ~lo[${i.a}]; hi[${i.a}] = ~hi[${i.a}];`, mayFault: false, writesMemory: false };
+  if (h === shiftHandler && regA && i.b === 1 && i.size === 32) return shiftCl32(i, st);
+  if (h === shiftHandler && regA && i.b === 1 && i.size === 64) return shiftCl64(i, st);
   if (h === mov && i.size === 16) {
     const ea = emitEA(i, codeBits);
     if (ea === null) return null;

@@ -104,4 +104,37 @@ describe('compiled code holds registers in locals', () => {
       jmp top`, [100_000]);
     expect(stops[0]).toBe(Stop.Fault);
   });
+
+  it('a block that branches to itself loops inside its function: budget stops, the clock and a fault in a later pass', () => {
+    const LOOP = `
+      mov ecx, 300
+      mov rbx, 0x1ffa00
+      xor eax, eax
+    top:
+      add eax, ecx
+      mov [rbx], eax
+      movzx edx, word ptr [rbx + 2]
+      add rbx, 8
+      sub ecx, 1
+      jnz top
+      hlt`;
+    same(LOOP, [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610]);
+    const stops = same(LOOP.replace('mov ecx, 300', 'mov ecx, 1000'), [100_000]);
+    expect(stops[0]).toBe(Stop.Fault);
+  });
+
+  it('a looping block that writes its own code page ends its pass there (the block is decoded again)', () => {
+    same(`
+      mov ecx, 50
+      lea rbx, [rip + patch]
+    top:
+      add eax, ecx
+      mov [rbx], al
+      dec ecx
+      jnz top
+      hlt
+    patch:
+      .byte 0`, [1000]);
+  });
 });
+
