@@ -1,5 +1,14 @@
 // `npm run bench`: runs CPU-bound guest code through the core and prints
-// MIPS (instructions retired per second of wall time) and wall time.
+// MIPS (instructions retired per second of wall time) and wall time; then
+// whole kexec boots (bench/boot.ts, each in its own process) of the bundled
+// tiny gzip and xz kernels and of Debian's stock kernel when it is cached,
+// with QEMU TCG's `-kernel` time to "Linux version" in the same run and the
+// ratio, MIPS per phase, the fixed cost and peak memory.
+//   BENCH_RUNS=n (3)  BENCH_ONLY=core|boot  BENCH_KERNELS=gzip,xz,debian
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Cpu, FlatMemory, Stop, DEFAULT_COMPILE_THRESHOLD } from '../emulator/index.ts';
 import { buildWorkload, LOAD_ADDRESS } from './build.ts';
 
@@ -20,8 +29,10 @@ function runWorkload(image: Uint8Array, jitThreshold: number): { insns: number; 
   return { insns: cpu.icount, seconds, cpuSeconds, result: cpu.getReg(0) };
 }
 
-const image = buildWorkload();
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+
+function benchCore(): void {
+const image = buildWorkload();
 console.log(`workload: freestanding C (sort, LZ decode, adler32), ${image.length} bytes at 0x${LOAD_ADDRESS.toString(16)}`);
 // Two configurations: the interpreter alone, and with hot blocks compiled to JavaScript (the default).
 const modes: [string, number][] = [['interpreter only', 0], ['with the block compiler', DEFAULT_COMPILE_THRESHOLD]];
@@ -36,3 +47,60 @@ for (const [name, threshold] of modes) {
   mips.sort((a, b) => a - b);
   console.log(`${name}: median ${mips[Math.floor(mips.length / 2)]!.toFixed(1)} MIPS over ${runs} runs`);
 }
+}
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface BootTimes {
+  outcome: string; instructions: number; identical: boolean; start: number; total: number; maxRssMiB: number;
+  phases: { phase: string; instructions: number; wall: number; cpu: number }[];
+}
+
+/** Seconds from spawning QEMU to its first "Linux version" line, or null when QEMU is missing or fails. */
+function qemuSeconds(kernel: string): number | null {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync('bash', [join(repo, 'bench/qemu-linux-version.sh'), kernel], { stdio: 'ignore', timeout: 300_000 });
+  if (r.status !== 0) return null;
+  return Number(process.hrtime.bigint() - t0) / 1e9;
+}
+
+function benchBoots(): void {
+  const qemu = spawnSync('sh', ['-c', 'command -v qemu-system-x86_64'], { encoding: 'utf8' }).status === 0;
+  if (!qemu) console.log('QEMU (qemu-system-x86_64) is not installed: boots are timed without the ratio');
+  const debian = join(process.env.BOOTPATH_CACHE ?? join(repo, '.cache'), 'debian-stock', 'vmlinuz');
+  const all: [string, string, string[]][] = [
+    ['gzip', join(repo, 'kernels/tiny-6.1/bzImage.gzip'), []],
+    ['xz', join(repo, 'kernels/tiny-6.1/bzImage.xz'), []],
+    ['debian', debian, ['--max-instructions', '30000000000']],
+  ];
+  const want = (process.env.BENCH_KERNELS ?? 'gzip,xz,debian').split(',');
+  for (const [name, kernel, extra] of all) {
+    if (!want.includes(name)) continue;
+    if (!existsSync(kernel)) { console.log(`${name}: ${kernel} not there (kernels/fetch-debian.sh fetches it): skipped`); continue; }
+    const ours: number[] = [], theirs: number[] = [];
+    let last: BootTimes | null = null;
+    for (let r = 0; r < runs; r++) {
+      const t0 = process.hrtime.bigint();
+      const p = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'bench/boot.ts'), kernel, ...extra], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
+      const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+      const line = p.stdout.trim().split('\n').pop() ?? '';
+      if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/boot.ts ${kernel} failed: ${p.stderr}`);
+      last = JSON.parse(line) as BootTimes;
+      ours.push(wall);
+      const q = qemu ? qemuSeconds(kernel) : null;
+      if (q !== null) theirs.push(q);
+      console.log(`${name}, run ${r + 1}: ${last.outcome} after ${(last.instructions / 1e9).toFixed(3)} G instructions, image ${last.identical ? 'identical' : 'DIFFERS'}; ` +
+        `whole process ${wall.toFixed(2)} s (first guest instruction at ${last.start.toFixed(2)} s), peak ${last.maxRssMiB.toFixed(0)} MiB` +
+        (q !== null ? `; QEMU ${q.toFixed(2)} s` : ''));
+      console.log('    ' + last.phases.filter((f) => f.instructions > 0).map((f) =>
+        `${f.phase} ${(f.instructions / 1e6).toFixed(1)} M in ${f.wall.toFixed(2)} s = ${(f.instructions / f.wall / 1e6).toFixed(0)} MIPS`).join(', '));
+    }
+    const m = median(ours);
+    console.log(`${name}: median ${m.toFixed(2)} s whole process` + (theirs.length ? `, QEMU median ${median(theirs).toFixed(2)} s, ratio ${(m / median(theirs)).toFixed(1)}×` : '') + ` (${runs} runs)`);
+  }
+}
+
+const only = process.env.BENCH_ONLY;
+if (only !== 'boot') benchCore();
+if (only !== 'core') benchBoots();

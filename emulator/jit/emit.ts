@@ -4,11 +4,12 @@
 // handler. Emitted code must behave exactly like the handler it replaces
 // (the differential suite runs every case through both).
 import type { Insn, Handler } from '../insn.ts';
-import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec } from '../ops/alu.ts';
+import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec, not } from '../ops/alu.ts';
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop, cmovcc, setcc } from '../ops/move.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
 import { shiftHandler, ShiftOp } from '../ops/shift.ts';
+import { imul2 } from '../ops/muldiv.ts';
 
 /** What the block knows about the flags: the last flag-setting instruction was emitted inline with these locals. */
 export interface FlagsKnown { kind: 'sub' | 'add' | 'logic'; size: 32 | 64 }
@@ -155,9 +156,48 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
   return { code: lines.join(' '), mayFault: dst === 'mem' || src === 'mem', writesMemory: dst === 'mem' && writes };
 }
 
+/** shl/shr/sar of a 16-bit register by a constant below 16 (the low word changes; flags as shiftHandler records them). */
+function shift16(i: Insn, st: EmitState): Emitted | null {
+  const n = i.immLo & 0x1f, A = i.a;
+  if (n === 0 || n >= 16) return null;
+  let r: string, cf: string, of: string;
+  switch (i.op) {
+    case ShiftOp.Shl: case ShiftOp.Sal: r = `a << ${n}`; cf = `(a >>> ${16 - n}) & 1`; of = `((r << 16) >>> 31) ^ ((a >>> ${16 - n}) & 1)`; break;
+    case ShiftOp.Shr: r = `a >>> ${n}`; cf = `(a >>> ${n - 1}) & 1`; of = '(a >>> 15) & 1'; break;
+    case ShiftOp.Sar: r = `((a << 16) >> 16) >> ${n}`; cf = `(((a << 16) >> 16) >> ${n - 1}) & 1`; of = '0'; break;
+    default: return null;
+  }
+  const lines = [`a = lo[${A}] & 65535; r = ${r}; lo[${A}] = (lo[${A}] & -65536) | (r & 65535);`];
+  if (st.flagsLive) lines.push(`c.fOp = ${LazyOp.Result}; c.fSize = 16; c.fR = r; c.fRh = 0; c.fAux = (${cf}) | ((${of}) << 11);`);
+  st.flags = null;
+  return { code: lines.join(' '), mayFault: false, writesMemory: false };
+}
+
+/**
+ * Two-operand imul of 32-bit registers (or a register by memory): the low
+ * half by Math.imul; CF = OF = the product does not fit 32 signed bits,
+ * which is exactly when the double product (exact below 2^53, and at least
+ * 2^31 in size when rounded) differs from the low half.
+ */
+function imul32(i: Insn, st: EmitState, codeBits: number): Emitted | null {
+  const regB = i.b >= 0 && i.b < 16;
+  if (!(i.a >= 0 && i.a < 16) || !(regB || i.b === -1)) return null;
+  const lines: string[] = [];
+  if (!regB) {
+    const ea = emitEA(i, codeBits);
+    if (ea === null) return null;
+    lines.push(`${ea} b = c.read32(el, eh);`);
+  } else lines.push(`b = lo[${i.b}];`);
+  lines.push(`a = lo[${i.a}]; r = Math.imul(a, b); lo[${i.a}] = r; hi[${i.a}] = 0;`);
+  if (st.flagsLive) lines.push(`c.fOp = ${LazyOp.Result}; c.fSize = 32; c.fR = r; c.fRh = 0; c.fAux = a * b !== r ? 2049 : 0;`);
+  st.flags = null;
+  return { code: lines.join(' '), mayFault: !regB, writesMemory: false };
+}
+
 /** Shifts and rotates of a 32/64-bit register by a constant (imm8 or 1). */
 function shiftConst(i: Insn, st: EmitState): Emitted | null {
   const size = i.size;
+  if (size === 16 && i.a >= 0 && i.a < 16 && i.b === -2) return shift16(i, st);
   if (!(i.a >= 0 && i.a < 16) || i.b !== -2 || (size !== 32 && size !== 64)) return null;
   const n = i.immLo & (size === 64 ? 0x3f : 0x1f);
   const A = i.a;
@@ -241,6 +281,44 @@ function incDecReg(i: Insn, st: EmitState): Emitted {
   return { code: lines.join(' '), mayFault: false, writesMemory: false };
 }
 
+/** Shifts of a 32-bit register by CL: a count of 0 (masked) changes no flags but still clears the high half. */
+function shiftCl32(i: Insn, st: EmitState): Emitted | null {
+  const A = i.a;
+  let r: string, cf: string, of: string;
+  switch (i.op) {
+    case ShiftOp.Shl: case ShiftOp.Sal: r = 'a << b'; cf = '(a >>> (32 - b)) & 1'; of = '(r >>> 31) ^ ((a >>> (32 - b)) & 1)'; break;
+    case ShiftOp.Shr: r = 'a >>> b'; cf = '(a >>> (b - 1)) & 1'; of = 'a >>> 31'; break;
+    case ShiftOp.Sar: r = 'a >> b'; cf = '(a >> (b - 1)) & 1'; of = '0'; break;
+    default: return null;
+  }
+  const flags = st.flagsLive ? ` c.fOp = ${LazyOp.Result}; c.fSize = 32; c.fR = r; c.fRh = 0; c.fAux = (${cf}) | ((${of}) << 11);` : '';
+  st.flags = null;
+  return { code: `a = lo[${A}]; b = lo[1] & 31; if (b !== 0) { r = ${r}; lo[${A}] = r;${flags} } hi[${A}] = 0;`, mayFault: false, writesMemory: false };
+}
+
+/** Shifts of a 64-bit register by CL (count masked to 6 bits; 0 changes nothing), flags as shift.ts shift64 records them. */
+function shiftCl64(i: Insn, st: EmitState): Emitted | null {
+  const A = i.a;
+  // s: CF, the last bit shifted out (bit p of the original value).
+  const bit = (p: string) => `s = (${p}) < 32 ? (a >>> (${p})) & 1 : (ah >>> ((${p}) - 32)) & 1;`;
+  let code: string, of: string;
+  switch (i.op) {
+    case ShiftOp.Shl: case ShiftOp.Sal:
+      code = `if (b < 32) { rh = (ah << b) | (a >>> (32 - b)); r = a << b; } else { rh = a << (b - 32); r = 0; } ${bit('64 - b')}`;
+      of = '(rh >>> 31) ^ s'; break;
+    case ShiftOp.Shr:
+      code = `if (b < 32) { r = (a >>> b) | (ah << (32 - b)); rh = (ah >>> b) | 0; } else { r = (ah >>> (b - 32)) | 0; rh = 0; } ${bit('b - 1')}`;
+      of = 'ah >>> 31'; break;
+    case ShiftOp.Sar:
+      code = `if (b < 32) { r = (a >>> b) | (ah << (32 - b)); rh = ah >> b; } else { r = ah >> (b - 32); rh = ah >> 31; } ${bit('b - 1')}`;
+      of = '0'; break;
+    default: return null;
+  }
+  const flags = st.flagsLive ? ` c.fOp = ${LazyOp.Result}; c.fSize = 64; c.fR = r; c.fRh = rh; c.fAux = s | ((${of}) << 11);` : '';
+  st.flags = null;
+  return { code: `b = lo[1] & 63; if (b !== 0) { a = lo[${A}]; ah = hi[${A}]; ${code} lo[${A}] = r; hi[${A}] = rh;${flags} }`, mayFault: false, writesMemory: false };
+}
+
 /** Emit one instruction inline, or return null to call its handler. */
 export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emitted | null {
   const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
@@ -261,6 +339,19 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     if (regA && i.b === -1) return alu(i, st, size, 'mem', 'reg', ea);
     if (i.a === -1 && regB) return alu(i, st, size, 'reg', 'mem', ea);
     if (i.a === -1 && i.b === -2) return alu(i, st, size, 'imm', 'mem', ea);
+    return null;
+  }
+  if (h === imul2 && i.size === 32) return imul32(i, st, codeBits);
+  if (h === not && regA && i.size === 32) return { code: `lo[${i.a}] = ~lo[${i.a}]; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  if (h === not && regA && i.size === 64) return { code: `lo[${i.a}] = ~lo[${i.a}]; hi[${i.a}] = ~hi[${i.a}];`, mayFault: false, writesMemory: false };
+  if (h === shiftHandler && regA && i.b === 1 && i.size === 32) return shiftCl32(i, st);
+  if (h === shiftHandler && regA && i.b === 1 && i.size === 64) return shiftCl64(i, st);
+  if (h === mov && i.size === 16) {
+    const ea = emitEA(i, codeBits);
+    if (ea === null) return null;
+    if (regA && i.b === -1) return { code: `${ea} lo[${i.a}] = (lo[${i.a}] & -65536) | c.read16(el, eh);`, mayFault: true, writesMemory: false };
+    if (i.a === -1 && regB) return { code: `${ea} c.write16(el, eh, lo[${i.b}] & 65535);`, mayFault: true, writesMemory: true };
+    if (i.a === -1 && i.b === -2) return { code: `${ea} c.write16(el, eh, ${i.immLo & 0xffff});`, mayFault: true, writesMemory: true };
     return null;
   }
   if (h === mov && (i.size === 32 || i.size === 64 || i.size === 8)) {

@@ -2,7 +2,7 @@
 // Runs a BootRun to its end and returns what it found, with the image in
 // RAM compared with vmlinux at the decompressor's jump into the kernel.
 import { readFileSync } from 'node:fs';
-import { BootRun, type RunResult } from '../run/bootRun.ts';
+import { BootRun, type RunObserver, type RunResult } from '../run/bootRun.ts';
 import type { BootOptions } from '../run/prepare.ts';
 import { FootprintRecorder, bootLayout, type BootLayout } from '../run/footprint.ts';
 import { decompressorRegions } from '../boot/decompressorLayout.ts';
@@ -27,6 +27,8 @@ export interface BootExtras {
   layout?: boolean;
   /** The decompressor's ELF (arch/x86/boot/compressed/vmlinux) to name its regions in the layout. */
   decompressorElf?: string | null;
+  /** More observers of the run (e.g. the benchmark's phase timer). */
+  observers?: RunObserver[];
 }
 
 /**
@@ -40,7 +42,7 @@ export interface BootExtras {
 export function bootKexec(opts: BootOptions, extras: BootExtras = {}): BootResult {
   const check = new ImageCheck();
   const rec = extras.layout ? new FootprintRecorder() : null;
-  const run = new BootRun(opts, rec ? [check, rec] : [check]);
+  const run = new BootRun(opts, [check, ...(rec ? [rec] : []), ...(extras.observers ?? [])]);
   rec?.attach(run);
   const result: BootResult = { ...run.runToEnd(), imageDiff: check.diff };
   if (rec) {

@@ -1,0 +1,140 @@
+// Compiled code keeps guest registers in JS locals (emulator/jit/compile.ts)
+// and runs loops inside one function: these programs fault, stop on the
+// budget and leave through handler calls in compiled code, and the state
+// (every register, RFLAGS, RIP, the clock, memory) must be what the
+// interpreter alone gives at the same point.
+import { describe, it, expect } from 'vitest';
+import { Cpu, FlatMemory, Stop, captureState, CR0_PG } from '../../emulator/index.ts';
+import { assemble } from './assemble.ts';
+
+const CODE = 0x1000, DATA = 0x20000;
+
+function machine(code: Uint8Array, threshold: number): Cpu {
+  const mem = new FlatMemory(1 << 20);
+  mem.write(CODE, code);
+  const cpu = new Cpu({ memory: mem });
+  cpu.resetFlat64();
+  // 4-level paging mapping the first 2 MiB (one large page): an access at 0x200000 or above raises #PF.
+  const pml4 = 0x70000, pdpt = 0x71000, pd = 0x72000;
+  const le = (v: number) => new Uint8Array(Uint32Array.of(v).buffer);
+  mem.write(pml4, le(pdpt | 3));
+  mem.write(pdpt, le(pd | 3));
+  mem.write(pd, Uint8Array.of(0x83));
+  cpu.cr3Lo = pml4;
+  cpu.cr0 |= CR0_PG;
+  cpu.updateMode();
+  cpu.jitThreshold = threshold;
+  cpu.setRip(BigInt(CODE));
+  cpu.setReg(4, 0x80000n);
+  return cpu;
+}
+
+/** Run the program in the interpreter and with compilation after 2 runs of a block, in budget slices; compare after each. */
+function same(source: string, slices: number[]): Stop[] {
+  const code = assemble(source);
+  const a = machine(code, 0), b = machine(code, 2);
+  const stops: Stop[] = [];
+  for (const n of slices) {
+    const sa = a.run(n), sb = b.run(n);
+    expect(sb).toBe(sa);
+    expect(captureState(b)).toEqual(captureState(a));
+    expect(b.icount).toBe(a.icount);
+    expect(Buffer.compare((b.mem as FlatMemory).ram, (a.mem as FlatMemory).ram)).toBe(0);
+    stops.push(sa);
+  }
+  return stops;
+}
+
+// rbx walks up to the end of the mapping: the load there raises #PF in a block that already ran compiled.
+const WALK = `
+  mov rbx, 0x1fff00
+  xor ecx, ecx
+  mov edi, ${DATA}
+top:
+  add edx, ecx
+  lea r8, [rdx + rcx*4 + 7]
+  mov r9, r8
+  shl r9, 3
+  xor r10d, r10d
+  mov rax, [rbx]
+  mov [rdi + rcx*8], r9
+  add rbx, 16
+  inc ecx
+  sub r8, rax
+  jmp top`;
+
+describe('compiled code holds registers in locals', () => {
+  it('a load that faults leaves the registers as before it (and the flags, RIP and clock)', () => {
+    const stops = same(WALK, [1_000_000]);
+    expect(stops[0]).toBe(Stop.Fault);
+  });
+
+  it('stops on the budget at every point of a compiled loop', () => {
+    same(WALK, Array.from({ length: 60 }, (_, k) => 1 + (k % 7)));
+  });
+
+  it('a handler call in the middle of a compiled block sees and changes the registers', () => {
+    same(`
+      mov ecx, 200
+      xor eax, eax
+    top:
+      add eax, ecx
+      bswap eax
+      lea rdx, [rax + rcx]
+      cpuid
+      add edx, eax
+      mov [${DATA} + rcx*4], edx
+      dec ecx
+      jnz top
+      mov rax, [rbx * 8 + 0x7ffff000]
+      hlt`, [5000, 5000]);
+  });
+
+  it('a store that faults after register writes in the same block', () => {
+    const stops = same(`
+      mov rbx, 0x1fff00
+      mov ecx, 100
+    top:
+      lea rsi, [rcx + 5]
+      imul rsi, rsi
+      add r11, rsi
+      mov [rbx], r11
+      add rbx, 8
+      adc r12, 0
+      jmp top`, [100_000]);
+    expect(stops[0]).toBe(Stop.Fault);
+  });
+
+  it('a block that branches to itself loops inside its function: budget stops, the clock and a fault in a later pass', () => {
+    const LOOP = `
+      mov ecx, 300
+      mov rbx, 0x1ffa00
+      xor eax, eax
+    top:
+      add eax, ecx
+      mov [rbx], eax
+      movzx edx, word ptr [rbx + 2]
+      add rbx, 8
+      sub ecx, 1
+      jnz top
+      hlt`;
+    same(LOOP, [1, 2, 3, 5, 8, 13, 21, 34, 55, 89, 144, 233, 377, 610]);
+    const stops = same(LOOP.replace('mov ecx, 300', 'mov ecx, 1000'), [100_000]);
+    expect(stops[0]).toBe(Stop.Fault);
+  });
+
+  it('a looping block that writes its own code page ends its pass there (the block is decoded again)', () => {
+    same(`
+      mov ecx, 50
+      lea rbx, [rip + patch]
+    top:
+      add eax, ecx
+      mov [rbx], al
+      dec ecx
+      jnz top
+      hlt
+    patch:
+      .byte 0`, [1000]);
+  });
+});
+
