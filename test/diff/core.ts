@@ -1,9 +1,10 @@
 // Run cases in our CPU core (emulator/index.ts) and write the results in
 // the same binary layout the native harness produces.
 
-import { Cpu, FlatMemory, Stop } from '../../emulator/index.ts';
+import { Cpu, EventKind, FlatMemory, Stop, pushedFlags } from '../../emulator/index.ts';
 import type { Case } from './generate.ts';
 import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows, type CaseInput } from './layout.ts';
+import { checkScratch, fillScratch } from './scratch.ts';
 
 /** Vector recorded when the core threw something other than a CPU fault. */
 export const CORE_CRASH = -2;
@@ -43,6 +44,7 @@ export class CoreRunner {
 
   constructor(readonly compiled = false) {
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
+    fillScratch(this.mem.ram);
   }
 
   lastVector = -1;
@@ -78,15 +80,26 @@ export class CoreRunner {
       v = CORE_CRASH;
       this.crashes.set(c.id, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     }
-    const o = k * OUT_SIZE;
     this.lastVector = v;
-    out.writeInt32LE(v, o);
-    out.writeInt32LE(0, o + 4);
-    for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
-    out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
-    out.writeBigUInt64LE(BigInt(cpu.getRflags() >>> 0), o + 144);
-    for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
-    out.set(mem.read(DATA_WIN, WIN_SIZE), o + 408);
-    out.set(mem.read(STACK_WIN, WIN_SIZE), o + 664);
+    writeResult(cpu, mem, v, out, k);
   }
+}
+
+/**
+ * Write the core's state after a case as a result record at out[k * OUT_SIZE]
+ * (the harness's layout), then check and restore the scratch area.
+ */
+export function writeResult(cpu: Cpu, mem: FlatMemory, v: number, out: Buffer, k: number): void {
+  const o = k * OUT_SIZE;
+  out.writeInt32LE(v, o);
+  out.writeInt32LE(0, o + 4);
+  for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
+  out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
+  // The host reads RFLAGS after a fault from the signal frame, i.e. the image the fault pushed (RF set).
+  const flags = v >= 0 ? pushedFlags(cpu, v, EventKind.Exception) : cpu.getRflags();
+  out.writeBigUInt64LE(BigInt(flags >>> 0), o + 144);
+  for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
+  out.set(mem.ram.subarray(DATA_WIN, DATA_WIN + WIN_SIZE), o + 408);
+  out.set(mem.ram.subarray(STACK_WIN, STACK_WIN + WIN_SIZE), o + 664);
+  checkScratch(mem.ram, out, o);
 }

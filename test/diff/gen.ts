@@ -3,7 +3,7 @@
 // the data window, and records which state is undefined (masked).
 
 import type { Mem, RM } from './encode.ts';
-import { COMPARED_FLAGS, DATA_WIN, STACK_WIN, WIN_SIZE, CODE_ENTRY, type CaseInput, type Patch } from './layout.ts';
+import { ALL_FLAGS, COMPARED_FLAGS, ID, DATA_WIN, STACK_WIN, WIN_SIZE, CODE_ENTRY, type CaseInput, type Patch } from './layout.ts';
 import { Rng } from './rng.ts';
 
 export type Size = 8 | 16 | 32 | 64;
@@ -48,12 +48,13 @@ export class Gen {
     for (let i = 0; i < 16; i++) this.gpr[i] = this.randomU64();
     // RSP points into the stack window (16-byte aligned or not).
     this.gpr[4] = BigInt(STACK_WIN + 128 + this.rng.range(-4, 4) * 8 + (this.rng.bool(0.2) ? this.rng.range(1, 7) : 0));
-    this.rflags = (this.rng.u32() & COMPARED_FLAGS) | 0x202;
+    // User code may also set ID (AC would turn on alignment checks: Linux runs with CR0.AM set).
+    this.rflags = (this.rng.u32() & (COMPARED_FLAGS | ID)) | 0x202;
     this.xmm = new Uint8Array(256);
     const x32 = new Uint32Array(this.xmm.buffer);
     for (let i = 0; i < 64; i++) x32[i] = this.rng.u32();
     this.memSeed = this.rng.u32();
-    this.masks = { flags: COMPARED_FLAGS, gpr: new Array<bigint>(16).fill(FULL), mem: [], notes: [] };
+    this.masks = { flags: ALL_FLAGS, gpr: new Array<bigint>(16).fill(FULL), mem: [], notes: [] };
   }
 
   // ---- values --------------------------------------------------------
@@ -225,11 +226,29 @@ export class Gen {
     this.masks.notes.push(why);
   }
 
-  /** Mark an r/m destination undefined (register bits or memory bytes). */
+  /**
+   * Mark an r/m destination's value undefined: the memory bytes, or the
+   * register bits the operand covers. An 8- or 16-bit destination masks only
+   * its own bits: the rest of the register must be preserved, and is
+   * compared. A 32-bit one masks all 64 bits: whether an undefined 32-bit
+   * result zero-extends is not specified either (AMD leaves bsf/bsr's whole
+   * register unchanged for a zero source; Intel's result is undefined).
+   */
   maskDest(op: RmOp | RegOp, why: string): void {
-    if ('kind' in op && op.kind === 'mem') this.masks.mem.push([op.addr, op.size / 8]);
-    else this.masks.gpr[op.gpr] = 0n; // whole register: 32-bit writes may or may not zero-extend
-    this.masks.notes.push(why);
+    if ('kind' in op && op.kind === 'mem') {
+      this.masks.mem.push([op.addr, op.size / 8]);
+      this.masks.notes.push(why);
+      return;
+    }
+    const r = op as RegOp;
+    if (r.size === 32 || r.size === 64) {
+      this.masks.gpr[r.gpr] = 0n;
+      this.masks.notes.push(`${why} (all 64 bits masked)`);
+    } else {
+      const bits = maskOf(r.size) << BigInt(r.shift);
+      this.masks.gpr[r.gpr] = this.masks.gpr[r.gpr]! & ~bits;
+      this.masks.notes.push(`${why} (bits ${r.shift + r.size - 1}:${r.shift} masked; the other bits must be preserved and are compared)`);
+    }
   }
 
   /** A code-page address for a branch target outside the instruction itself. */

@@ -64,7 +64,7 @@ struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX
   uint64_t exit[2];          /* 512: expected exit addresses, 0 = none */
 };
 
-struct case_out {            /* 920 bytes */
+struct case_out {            /* 944 bytes */
   int32_t vector;            /* 0: -1 = completed, else exception vector */
   int32_t signo;             /* 4 */
   uint64_t gpr[16];          /* 8 */
@@ -73,10 +73,12 @@ struct case_out {            /* 920 bytes */
   uint8_t xmm[16][16];       /* 152 */
   uint8_t data[WIN_SIZE];    /* 408 */
   uint8_t stack[WIN_SIZE];   /* 664 */
+  /* 920: scratch bytes outside the windows that differ from the background (test/diff/scratch.ts) */
+  uint32_t scratch_count, scratch_first, scratch_last, scratch_hash_a, scratch_hash_b, pad;
 };
 
 _Static_assert(sizeof(struct case_in) == 512 + CODE_MAX, "case_in layout");
-_Static_assert(sizeof(struct case_out) == 920, "case_out layout");
+_Static_assert(sizeof(struct case_out) == 944, "case_out layout");
 
 static const int greg_index[16] = {
     REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
@@ -149,6 +151,63 @@ static void fill_windows(uint32_t seed) {
   }
 }
 
+/*
+ * The scratch area outside the windows: a fixed background (same xorshift32
+ * stream as test/diff/scratch.ts) every case starts from; after a case every
+ * byte of it is compared with the background, summarised (count, first,
+ * last, two hashes over address and value) and put back.
+ */
+#define BACKGROUND_SEED 0x6a09e667u
+static uint8_t bg_data[DATA_SIZE], bg_stack[STACK_SIZE];
+
+static void scratch_fill(void) {
+  uint32_t s = BACKGROUND_SEED;
+  uint8_t *bufs[2] = {bg_data, bg_stack};
+  size_t sizes[2] = {DATA_SIZE, STACK_SIZE};
+  for (int w = 0; w < 2; w++) {
+    for (size_t i = 0; i < sizes[w]; i += 4) {
+      s ^= s << 13;
+      s ^= s >> 17;
+      s ^= s << 5;
+      memcpy(bufs[w] + i, &s, 4);
+    }
+  }
+  memcpy((void *)DATA_BASE, bg_data, DATA_SIZE);
+  memcpy((void *)STACK_BASE, bg_stack, STACK_SIZE);
+}
+
+static void scratch_check(struct case_out *o) {
+  const uint64_t spans[4][2] = {
+      {DATA_BASE, DATA_WIN}, {DATA_WIN + WIN_SIZE, DATA_BASE + DATA_SIZE},
+      {STACK_BASE, STACK_WIN}, {STACK_WIN + WIN_SIZE, STACK_BASE + STACK_SIZE},
+  };
+  uint32_t count = 0, first = 0, last = 0, ha = 0x811c9dc5u, hb = 0x9747b28cu;
+  for (int k = 0; k < 4; k++) {
+    uint64_t start = spans[k][0], end = spans[k][1];
+    uint8_t *mem = (uint8_t *)start;
+    const uint8_t *bg = start >= STACK_BASE ? bg_stack + (start - STACK_BASE) : bg_data + (start - DATA_BASE);
+    if (memcmp(mem, bg, end - start) == 0) continue;
+    for (uint64_t a = start; a < end; a++) {
+      uint8_t v = mem[a - start], w = bg[a - start];
+      if (v == w) continue;
+      if (count == 0) first = (uint32_t)a;
+      last = (uint32_t)a;
+      count++;
+      ha = (ha ^ (uint32_t)a) * 0x01000193u;
+      ha = (ha ^ v) * 0x01000193u;
+      hb = (hb ^ ((uint32_t)a ^ ((uint32_t)v << 24))) * 0x85ebca6bu;
+      hb ^= hb >> 13;
+      mem[a - start] = w;
+    }
+  }
+  o->scratch_count = count;
+  o->scratch_first = first;
+  o->scratch_last = last;
+  o->scratch_hash_a = ha;
+  o->scratch_hash_b = hb;
+  o->pad = 0;
+}
+
 static int in_window(uint64_t a, uint32_t len) {
   return (a >= DATA_WIN && a + len <= DATA_WIN + WIN_SIZE) ||
          (a >= STACK_WIN && a + len <= STACK_WIN + WIN_SIZE);
@@ -218,8 +277,9 @@ int main(int argc, char **argv) {
   uint8_t *data = map_fixed(DATA_BASE, DATA_SIZE, PROT_READ | PROT_WRITE);
   uint8_t *stack = map_fixed(STACK_BASE, STACK_SIZE, PROT_READ | PROT_WRITE);
   memset(code, 0xcc, CODE_SIZE);
-  memset(data, 0, DATA_SIZE);
-  memset(stack, 0, STACK_SIZE);
+  (void)data;
+  (void)stack;
+  scratch_fill();
   __asm__ volatile("fxsave64 %0" : "=m"(g_in_fx));
   memcpy(g_in_fx + 24, &(uint32_t){0x1f80}, 4); /* MXCSR: defaults, all exceptions masked */
 
@@ -291,6 +351,7 @@ int main(int argc, char **argv) {
       if (stub[e]) memset(code + (c->exit[e] - CODE_BASE), 0xcc, 14);
     memcpy(out[k].data, (void *)DATA_WIN, WIN_SIZE);
     memcpy(out[k].stack, (void *)STACK_WIN, WIN_SIZE);
+    scratch_check(&out[k]);
     memset(code + (CODE_ENTRY - CODE_BASE), 0xcc, CODE_MAX);
   }
 
