@@ -130,6 +130,14 @@ describe('core contracts', () => {
       return new DataView(mem.ram.buffer).getUint32(Number(cpu.getReg(4)) + 16, true);
     };
     expect(pushed('ud2') & 0x10000).toBe(0x10000);
+    // An iret back with that image sets RF for one instruction only.
+    const mem = new FlatMemory(1 << 20);
+    mem.write(0x1000, assemble('push 0\npush 0x80000\npush 0x10202\npush 0x10\nlea rax, [rip + after]\npush rax\niretq\nafter: nop\nhlt'));
+    mem.write(0x10, new Uint8Array(new BigUint64Array([0x00209a0000000000n]).buffer));
+    const cpu = new Cpu({ memory: mem });
+    cpu.resetFlat64(); cpu.setRip(0x1000n); cpu.setReg(4, 0x80000n);
+    expect(cpu.run(100)).toBe(Stop.Halt);
+    expect(cpu.getRflags() & 0x10000).toBe(0);
     expect(pushed('int3') & 0x10000).toBe(0);
   });
 });
