@@ -13,9 +13,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCase } from './compare.ts';
 import { CoreRunner } from './core.ts';
 import { allForms } from './forms.ts';
+import { FORM_FEATURES } from './forms/common.ts';
 import { generateAll, type Case } from './generate.ts';
 import { OUT_SIZE } from './layout.ts';
-import { buildHarness } from './native.ts';
+import { buildHarness, type NativeHarness } from './native.ts';
 import { disasm, reproLine } from './repro.ts';
 import { runSeed } from './rng.ts';
 
@@ -25,13 +26,18 @@ const SHOW_PER_FORM = 3;
 interface FormResult { cases: number; failed: number; examples: string[] }
 
 const seed = runSeed();
-const forms = allForms();
+// The native side needs an x86-64 Linux host (signals, ucontext, MAP_FIXED_NOREPLACE).
+const hostOk = process.arch === 'x64' && process.platform === 'linux';
+const native: NativeHarness | null = hostOk ? buildHarness() : null;
+// Forms whose CPU feature the host lacks are skipped, with the reason.
+const hostFeatures = native?.features() ?? new Set<string>();
+const lacking = (id: string) => { const f = FORM_FEATURES.get(id); return f && !hostFeatures.has(f) ? f : ''; };
+const forms = allForms().filter((f) => !lacking(f.id));
+const skipped = allForms().filter((f) => lacking(f.id));
+if (skipped.length) console.log(`diff: skipped ${skipped.length} forms the host CPU cannot run: ${skipped.map((f) => `${f.id} (no ${lacking(f.id)})`).join(', ')}`);
 const results = new Map<string, FormResult>();
 let cases: Case[] = [];
 const timing: Record<string, number> = {};
-
-// The native side needs an x86-64 Linux host (signals, ucontext, MAP_FIXED_NOREPLACE).
-const hostOk = process.arch === 'x64' && process.platform === 'linux';
 
 describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => {
   beforeAll(() => {
@@ -39,14 +45,13 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => 
     const lap = (k: string) => { const n = performance.now(); timing[k] = Math.round(n - t); t = n; };
     cases = generateAll(seed, forms);
     lap('generate');
-    const native = buildHarness();
     let host: Buffer;
     try {
       lap('gcc');
-      host = native.runRaw(cases.map((c) => c.input));
+      host = native!.runRaw(cases.map((c) => c.input));
       lap('native');
     } finally {
-      native.dispose();
+      native!.dispose();
     }
     const runner = new CoreRunner();
     const core = Buffer.alloc(cases.length * OUT_SIZE);
@@ -106,6 +111,7 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => 
     expect(bad).toEqual([]);
   });
 
+  for (const f of skipped) it.skip(`${f.id}: skipped, the host CPU has no ${lacking(f.id)}`, () => {});
   for (const f of forms) {
     it(`${f.id}${f.undefined ? `  [masked: ${f.undefined}]` : ''}`, () => {
       const r = results.get(f.id)!;

@@ -14,6 +14,8 @@ export interface NativeHarness {
   /** Results in the OUT_SIZE record layout, one per case. */
   runRaw(cases: CaseInput[]): Buffer;
   run(cases: CaseInput[]): CaseResult[];
+  /** CPU features of the host by CPUID (movbe popcnt bmi1 bmi2 adx lzcnt): /proc/cpuinfo may hide some under a hypervisor. */
+  features(): Set<string>;
   dispose(): void;
 }
 
@@ -44,6 +46,9 @@ export function buildHarness(codeMax = 16): NativeHarness {
       const buf = readFileSync(outFile);
       if (buf.length !== cases.length * OUT_SIZE) throw new Error('native harness: short output');
       return buf;
+    },
+    features(): Set<string> {
+      return new Set(execFileSync(exe, ['--features']).toString().trim().split(/\s+/).filter(Boolean));
     },
     dispose() { rmSync(dir, { recursive: true, force: true }); },
   };

@@ -22,6 +22,7 @@
  * guest RSP may therefore hold any value.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -250,7 +251,24 @@ static void *map_fixed(uint64_t addr, uint64_t size, int prot) {
   return p;
 }
 
+/* `harness --features`: the CPUID feature bits the forms need, as names (test/diff/native.ts). */
+static int print_features(void) {
+  unsigned a, b, c, d;
+  __cpuid_count(1, 0, a, b, c, d);
+  if (c & (1u << 22)) printf("movbe ");
+  if (c & (1u << 23)) printf("popcnt ");
+  __cpuid_count(7, 0, a, b, c, d);
+  if (b & (1u << 3)) printf("bmi1 ");
+  if (b & (1u << 8)) printf("bmi2 ");
+  if (b & (1u << 19)) printf("adx ");
+  __cpuid_count(0x80000001, 0, a, b, c, d);
+  if (c & (1u << 5)) printf("lzcnt ");
+  printf("\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--features") == 0) return print_features();
   if (argc != 3) {
     fprintf(stderr, "usage: %s cases.bin results.bin\n", argv[0]);
     return 2;
