@@ -8,7 +8,7 @@ import { controlForms } from './forms/control.ts';
 import { moveForms } from './forms/move.ts';
 import { shiftForms } from './forms/shift.ts';
 import { sseForms } from './forms/sse.ts';
-import { stringForms } from './forms/string.ts';
+import { longStringForms, stringForms } from './forms/string.ts';
 import type { Form } from './forms/common.ts';
 
 export type { Form } from './forms/common.ts';
@@ -17,7 +17,7 @@ let cache: Form[] | undefined;
 
 export function allForms(): Form[] {
   if (cache) return cache;
-  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...controlForms(), ...stringForms(), ...sseForms()];
+  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
   const seen = new Set<string>();
   for (const f of forms) {
     if (seen.has(f.id)) throw new Error(`duplicate form id ${f.id}`);

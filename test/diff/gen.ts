@@ -43,7 +43,7 @@ export class Gen {
   private used = new Set<number>();
   private used8 = new Set<number>();
 
-  constructor(seed: number, formId: string, index: number) {
+  constructor(seed: number, formId: string, readonly index: number) {
     this.rng = new Rng(seed, formId, index);
     for (let i = 0; i < 16; i++) this.gpr[i] = this.randomU64();
     // RSP points into the stack window (16-byte aligned or not).
