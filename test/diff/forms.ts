@@ -5,6 +5,7 @@ import { aluForms } from './forms/alu.ts';
 import { bitForms } from './forms/bits.ts';
 import { bmiForms } from './forms/bmi.ts';
 import { controlForms } from './forms/control.ts';
+import { lockForms } from './forms/lock.ts';
 import { moveForms } from './forms/move.ts';
 import { shiftForms } from './forms/shift.ts';
 import { sseForms } from './forms/sse.ts';
@@ -17,7 +18,7 @@ let cache: Form[] | undefined;
 
 export function allForms(): Form[] {
   if (cache) return cache;
-  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
+  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...lockForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
   const seen = new Set<string>();
   for (const f of forms) {
     if (seen.has(f.id)) throw new Error(`duplicate form id ${f.id}`);
