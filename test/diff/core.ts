@@ -19,7 +19,7 @@ export const CORE_CRASH = -2;
  * general registers, RIP and RFLAGS into the core, as the native harness
  * starts it.
  */
-export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags'> & Parameters<typeof initialWindows>[0]): void {
+export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags' | 'fsBase' | 'gsBase'> & Parameters<typeof initialWindows>[0]): void {
   code.fill(0xcc);
   code.set(inp.code);
   mem.write(CODE_ENTRY, code);
@@ -33,6 +33,12 @@ export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<
   for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
   cpu.setRip(BigInt(CODE_ENTRY));
   cpu.setRflags(inp.rflags);
+  // FS and GS bases, as wrmsr to IA32_FS_BASE / IA32_GS_BASE sets them (the harness uses arch_prctl).
+  for (const [seg, base] of [[4, inp.fsBase ?? 0n], [5, inp.gsBase ?? 0n]] as const) {
+    const b = BigInt.asUintN(64, base);
+    cpu.segBaseLo[seg] = Number(b & 0xffffffffn) | 0;
+    cpu.segBaseHi[seg] = Number(b >> 32n) | 0;
+  }
 }
 
 export class CoreRunner {

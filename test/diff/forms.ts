@@ -7,6 +7,7 @@ import { bmiForms } from './forms/bmi.ts';
 import { controlForms } from './forms/control.ts';
 import { lockForms } from './forms/lock.ts';
 import { moveForms } from './forms/move.ts';
+import { segmentForms } from './forms/segment.ts';
 import { shiftForms } from './forms/shift.ts';
 import { sseForms } from './forms/sse.ts';
 import { longStringForms, stringForms } from './forms/string.ts';
@@ -18,7 +19,7 @@ let cache: Form[] | undefined;
 
 export function allForms(): Form[] {
   if (cache) return cache;
-  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...lockForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
+  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...lockForms(), ...segmentForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
   const seen = new Set<string>();
   for (const f of forms) {
     if (seen.has(f.id)) throw new Error(`duplicate form id ${f.id}`);

@@ -37,6 +37,9 @@ export class Gen {
   code: Uint8Array = new Uint8Array();
   /** The branch target, if the instruction may branch (0 = none). */
   branchTarget = 0;
+  /** FS and GS segment bases, for forms with FS/GS overrides (undefined: the host keeps its own). */
+  fsBase: bigint | undefined;
+  gsBase: bigint | undefined;
   /** For forms that may stop mid-instruction in the core (rep string ops). */
   rep = false;
   readonly masks: Masks;
@@ -158,9 +161,9 @@ export class Gen {
    * optionally with a 0x67 address-size prefix (32-bit wraparound, upper register bits ignored).
    * Base/index registers get values that make the effective address come out at addr.
    */
-  memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean } = {}): Mem {
+  memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean; addr32?: boolean } = {}): Mem {
     const r = this.rng;
-    const addr32 = r.bool(0.15);
+    const addr32 = opts.addr32 ?? r.bool(0.15);
     const mode = r.int(7);
     const width = addr32 ? 32 : 64;
     const wrap = (v: bigint) => BigInt.asUintN(width, v);
@@ -261,6 +264,6 @@ export class Gen {
 
   /** Finish: the case input. */
   input(): CaseInput {
-    return { code: this.code, memSeed: this.memSeed, gpr: this.gpr, rflags: this.rflags, xmm: this.xmm, patches: this.patches, target: this.branchTarget };
+    return { code: this.code, memSeed: this.memSeed, gpr: this.gpr, rflags: this.rflags, xmm: this.xmm, patches: this.patches, target: this.branchTarget, ...(this.fsBase !== undefined || this.gsBase !== undefined ? { fsBase: this.fsBase ?? 0n, gsBase: this.gsBase ?? 0n } : {}) };
   }
 }

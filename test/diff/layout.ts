@@ -38,6 +38,8 @@ export interface CaseInput {
   xmm: Uint8Array;        // 256 bytes, XMM0..15
   patches: Patch[];       // at most 4, each inside a window, ≤16 bytes
   target: number;         // a branch target the instruction may go to (0 = none); the fall-through is implied
+  fsBase?: bigint;        // FS and GS segment bases: set for the case when either is given (0 is a base too)
+  gsBase?: bigint;
 }
 
 export interface CaseResult {
@@ -54,7 +56,7 @@ export interface CaseResult {
 /** Scratch bytes outside the windows that differ from the background after a case. */
 export interface ScratchSummary { count: number; first: number; last: number; hashA: number; hashB: number }
 
-export const IN_SIZE = 528;
+export const IN_SIZE = 552;
 export const OUT_SIZE = 944;
 /** Offset in a result record of the summary of scratch bytes outside the windows (scratch.ts). */
 export const OUT_SCRATCH = 920;
@@ -82,6 +84,9 @@ export function packInputs(cases: CaseInput[], codeMax = 16): Buffer {
     // Exit addresses: the native harness plants a fast exit stub at each.
     buf.writeBigUInt64LE(BigInt(CODE_ENTRY + c.code.length), o + d + 512);
     buf.writeBigUInt64LE(BigInt(c.target), o + d + 520);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, c.fsBase ?? 0n), o + d + 528);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, c.gsBase ?? 0n), o + d + 536);
+    buf.writeBigUInt64LE(c.fsBase !== undefined || c.gsBase !== undefined ? 1n : 0n, o + d + 544);
   });
   return buf;
 }

@@ -25,7 +25,7 @@ export function buildHarness(codeMax = 16): NativeHarness {
   const exe = join(dir, 'harness');
   const cc = process.env['CC'] || 'gcc';
   try {
-    execFileSync(cc, ['-O1', '-std=gnu11', '-Wall', '-Wextra', `-DCODE_MAX=${codeMax}`, '-o', exe, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
+    execFileSync(cc, ['-O1', '-std=gnu11', '-Wall', '-Wextra', '-fno-stack-protector', `-DCODE_MAX=${codeMax}`, '-o', exe, SOURCE], { stdio: ['ignore', 'pipe', 'pipe'] });
   } catch (e) {
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(`building the native harness with ${cc} failed (apt-get install gcc libc6-dev): ${err.stderr?.toString() ?? err.message}`);

@@ -54,7 +54,7 @@ struct patch {
   uint8_t bytes[16];
 };
 
-struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX 16) */
+struct case_in {             /* 536 + CODE_MAX bytes (offsets below for CODE_MAX 16) */
   uint8_t code[CODE_MAX];    /* 0 */
   uint32_t code_len;         /* 16 */
   uint32_t mem_seed;         /* 20 */
@@ -63,6 +63,8 @@ struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX
   uint8_t xmm[16][16];       /* 160 */
   struct patch patch[4];     /* 416 */
   uint64_t exit[2];          /* 512: expected exit addresses, 0 = none */
+  uint64_t fs_base, gs_base; /* 528: segment bases for the case (arch_prctl) */
+  uint64_t set_segs;         /* 544: 1 = set fs_base and gs_base for this case */
 };
 
 struct case_out {            /* 944 bytes */
@@ -78,7 +80,7 @@ struct case_out {            /* 944 bytes */
   uint32_t scratch_count, scratch_first, scratch_last, scratch_hash_a, scratch_hash_b, pad;
 };
 
-_Static_assert(sizeof(struct case_in) == 512 + CODE_MAX, "case_in layout");
+_Static_assert(sizeof(struct case_in) == 536 + CODE_MAX, "case_in layout");
 _Static_assert(sizeof(struct case_out) == 944, "case_out layout");
 
 static const int greg_index[16] = {
@@ -132,6 +134,32 @@ __asm__(
     "  mov g_host_rsp(%rip), %rsp\n"
     "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
     "  ret\n");
+
+/*
+ * FS/GS bases per case. glibc keeps TLS (errno, the stack guard, the
+ * pointer guard setjmp mangles with) at FS, so the guest's FS base is set
+ * only between sigsetjmp and the guest, by raw syscalls, and the host's is
+ * put back before any C library code runs: right after the guest returns,
+ * and first thing in the signal handler (built -fno-stack-protector).
+ */
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+static uint64_t host_fs;
+static volatile int seg_set;
+
+static inline long raw_arch_prctl(long code, uint64_t addr) {
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(158L), "D"(code), "S"(addr) : "rcx", "r11", "memory");
+  return ret;
+}
+
+static inline void restore_segs(void) {
+  if (!seg_set) return;
+  raw_arch_prctl(ARCH_SET_FS, host_fs);
+  raw_arch_prctl(ARCH_SET_GS, 0);
+  seg_set = 0;
+}
 
 static sigjmp_buf host_env;
 static volatile int phase; /* 0 host, 2 guest running */
@@ -216,6 +244,7 @@ static int in_window(uint64_t a, uint32_t len) {
 
 static void handler(int sig, siginfo_t *si, void *ucv) {
   (void)si;
+  restore_segs();
   ucontext_t *uc = ucv;
   greg_t *g = uc->uc_mcontext.gregs;
   struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
@@ -291,6 +320,7 @@ int main(int argc, char **argv) {
   }
   fclose(f);
 
+  if (raw_arch_prctl(ARCH_GET_FS, (uint64_t)(uintptr_t)&host_fs)) { fprintf(stderr, "harness: arch_prctl(ARCH_GET_FS) failed\n"); return 2; }
   uint8_t *code = map_fixed(CODE_BASE, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
   uint8_t *data = map_fixed(DATA_BASE, DATA_SIZE, PROT_READ | PROT_WRITE);
   uint8_t *stack = map_fixed(STACK_BASE, STACK_SIZE, PROT_READ | PROT_WRITE);
@@ -355,7 +385,16 @@ int main(int argc, char **argv) {
     cur_out = &out[k];
     if (sigsetjmp(host_env, 0) == 0) {
       phase = 2;
+      if (c->set_segs) {
+        seg_set = 1;
+        if (raw_arch_prctl(ARCH_SET_FS, c->fs_base) || raw_arch_prctl(ARCH_SET_GS, c->gs_base)) {
+          restore_segs();
+          fprintf(stderr, "harness: case %zu: arch_prctl refused the FS/GS base\n", k);
+          return 2;
+        }
+      }
       guest_enter();
+      restore_segs();
       phase = 0;
       struct case_out *o = &out[k];
       o->vector = -1;
