@@ -1,7 +1,7 @@
 // Run cases in our CPU core (emulator/index.ts) and write the results in
 // the same binary layout the native harness produces.
 
-import { Cpu, EventKind, FlatMemory, Stop, pushedFlags } from '../../emulator/index.ts';
+import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, Cpu, EventKind, FlatMemory, Seg, Stop, pushedFlags } from '../../emulator/index.ts';
 import type { Case } from './generate.ts';
 import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows, type CaseInput } from './layout.ts';
 import { checkScratch, fillScratch } from './scratch.ts';
@@ -19,7 +19,7 @@ export const CORE_CRASH = -2;
  * general registers, RIP and RFLAGS into the core, as the native harness
  * starts it.
  */
-export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags' | 'fsBase' | 'gsBase'> & Parameters<typeof initialWindows>[0]): void {
+export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags' | 'fsBase' | 'gsBase' | 'mode'> & Parameters<typeof initialWindows>[0]): void {
   code.fill(0xcc);
   code.set(inp.code);
   mem.write(CODE_ENTRY, code);
@@ -30,6 +30,8 @@ export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<
   mem.write(DATA_WIN, w.data);
   mem.write(STACK_WIN, w.stack);
   cpu.resetFlat64();
+  // Compatibility mode: a 32-bit code segment (D = 1, L = 0) in long mode, flat like the host's 0x23.
+  if (inp.mode === 32) cpu.setSegmentRaw(Seg.CS, 0x08, 0, 0, -1, 0xb | ATTR_S | ATTR_P | ATTR_DB | ATTR_G);
   for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
   cpu.setRip(BigInt(CODE_ENTRY));
   cpu.setRflags(inp.rflags);

@@ -31,10 +31,15 @@ const hostOk = process.arch === 'x64' && process.platform === 'linux';
 const native: NativeHarness | null = hostOk ? buildHarness() : null;
 // Forms whose CPU feature the host lacks are skipped, with the reason.
 const hostFeatures = native?.features() ?? new Set<string>();
-const lacking = (id: string) => { const f = FORM_FEATURES.get(id); return f && !hostFeatures.has(f) ? f : ''; };
+const lacking = (id: string) => (FORM_FEATURES.get(id)?.split('+') ?? []).filter((f) => !hostFeatures.has(f)).join(', ');
 const forms = allForms().filter((f) => !lacking(f.id));
 const skipped = allForms().filter((f) => lacking(f.id));
-if (skipped.length) console.log(`diff: skipped ${skipped.length} forms the host CPU cannot run: ${skipped.map((f) => `${f.id} (no ${lacking(f.id)})`).join(', ')}`);
+if (skipped.length) {
+  const why = new Map<string, number>();
+  for (const f of skipped) why.set(lacking(f.id), (why.get(lacking(f.id)) ?? 0) + 1);
+  console.log(`diff: skipped ${skipped.length} forms the host cannot run: ${[...why].map(([w, n]) => `${n} for lack of ${w}`).join('; ')}` +
+    (why.has('compat32') ? ' (compat32: a far jump into the 32-bit user code segment faults on this host)' : ''));
+}
 const results = new Map<string, FormResult>();
 let cases: Case[] = [];
 const timing: Record<string, number> = {};
@@ -73,7 +78,7 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => 
         const mode = di.length ? 'interpreter' : 'compiled';
         const d = di.length ? di : dj;
         const crash = (di.length ? runner : jitRunner).crashes.get(c.id);
-        r.examples.push(`${c.id} (${mode})  [${Buffer.from(c.input.code).toString('hex')}] ${disasm(c.input.code)}: ${d.join('; ')}${crash ? `; ${crash}` : ''}\n    ${reproLine(c, seed)}`);
+        r.examples.push(`${c.id} (${mode})  [${Buffer.from(c.input.code).toString('hex')}] ${disasm(c.input.code, c.input.mode ?? 64)}: ${d.join('; ')}${crash ? `; ${crash}` : ''}\n    ${reproLine(c, seed)}`);
       }
     });
     lap('compare');
@@ -105,7 +110,7 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed})`, () => 
     for (const c of cases) {
       if (seen.has(c.form.id)) continue;
       seen.add(c.form.id);
-      const text = disasm(c.input.code);
+      const text = disasm(c.input.code, c.input.mode ?? 64);
       if (text.includes('≠') || text.startsWith('(bad)')) bad.push(`${c.id}: ${text}`);
     }
     expect(bad).toEqual([]);

@@ -36,6 +36,11 @@ export interface EncodeSpec {
   vex?: { map: 1 | 2 | 3; pp: 0 | 1 | 2 | 3; vvvv: number; l: 0 | 1 };
 }
 
+let mode32 = false;
+/** Encode for 32-bit code (compatibility mode): REX and RIP-relative operands do not exist there, asking for them throws. */
+export function setEncodeMode(bits: 32 | 64): void { mode32 = bits === 32; }
+export const NO_REX_IN_32 = 'REX or RIP-relative addressing in 32-bit code';
+
 function pushLE(out: number[], v: bigint | number, size: number): void {
   let x = BigInt.asUintN(size * 8, BigInt(v));
   for (let i = 0; i < size; i++) { out.push(Number(x & 0xffn)); x >>= 8n; }
@@ -93,6 +98,7 @@ export function encode(s: EncodeSpec): Uint8Array {
     opcode[opcode.length - 1] = opcode[opcode.length - 1]! | (s.opReg & 7);
   }
   if (addr32) out.push(0x67);
+  if (mode32 && (ripFix || (!s.vex && (rex || s.forceRex)))) throw new Error(NO_REX_IN_32);
   if (s.vex) {
     // C4 [R̄ X̄ B̄ mmmmm] [W v̄v̄v̄v̄ L pp]: REX's R X B and the vvvv register are stored inverted.
     out.push(0xc4, ((rex & 4) ? 0 : 0x80) | ((rex & 2) ? 0 : 0x40) | ((rex & 1) ? 0 : 0x20) | s.vex.map,

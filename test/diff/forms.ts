@@ -12,14 +12,19 @@ import { shiftForms } from './forms/shift.ts';
 import { sseForms } from './forms/sse.ts';
 import { longStringForms, stringForms } from './forms/string.ts';
 import type { Form } from './forms/common.ts';
+import { compatForms } from './forms32.ts';
 
 export type { Form } from './forms/common.ts';
+
+/** 32-bit twins get this share of their 64-bit form's case count. */
+const COMPAT_SHARE = 0.5;
 
 let cache: Form[] | undefined;
 
 export function allForms(): Form[] {
   if (cache) return cache;
-  const forms = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...lockForms(), ...segmentForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
+  const forms64 = [...aluForms(), ...shiftForms(), ...moveForms(), ...bitForms(), ...bmiForms(), ...lockForms(), ...segmentForms(), ...controlForms(), ...stringForms(), ...longStringForms(), ...sseForms()];
+  const forms = [...forms64, ...compatForms(forms64, COMPAT_SHARE)];
   const seen = new Set<string>();
   for (const f of forms) {
     if (seen.has(f.id)) throw new Error(`duplicate form id ${f.id}`);

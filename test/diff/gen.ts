@@ -46,7 +46,7 @@ export class Gen {
   private used = new Set<number>();
   private used8 = new Set<number>();
 
-  constructor(seed: number, formId: string, readonly index: number) {
+  constructor(seed: number, formId: string, readonly index: number, readonly mode: 32 | 64 = 64) {
     this.rng = new Rng(seed, formId, index);
     for (let i = 0; i < 16; i++) this.gpr[i] = this.randomU64();
     // RSP points into the stack window (16-byte aligned or not).
@@ -58,6 +58,12 @@ export class Gen {
     for (let i = 0; i < 64; i++) x32[i] = this.rng.u32();
     this.memSeed = this.rng.u32();
     this.masks = { flags: ALL_FLAGS, gpr: new Array<bigint>(16).fill(FULL), mem: [], notes: [] };
+    if (mode === 32) {
+      // The host switches to compatibility mode and back by far jumps; the upper halves of the GPRs
+      // are undefined across the switch (Intel SDM Vol. 1 §3.4.1.1: software must not depend on them).
+      this.masks.gpr.fill(maskOf(32));
+      this.masks.notes.push('32-bit code: GPR bits 63:32 undefined across the mode switch (compared: bits 31:0)');
+    }
   }
 
   // ---- values --------------------------------------------------------
@@ -101,7 +107,7 @@ export class Gen {
   /** A fresh GPR number; rsp only if allowRsp, r8..r15 unless noRex. */
   pickGpr(opts: { noRex?: boolean; allowRsp?: boolean } = {}): number {
     const cands: number[] = [];
-    for (let i = 0; i < (opts.noRex ? 8 : 16); i++) {
+    for (let i = 0; i < (opts.noRex || this.mode === 32 ? 8 : 16); i++) {
       if (this.used.has(i) || (i === 4 && !opts.allowRsp)) continue;
       cands.push(i);
     }
@@ -163,11 +169,14 @@ export class Gen {
    */
   memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean; addr32?: boolean } = {}): Mem {
     const r = this.rng;
-    const addr32 = opts.addr32 ?? r.bool(0.15);
-    const mode = r.int(7);
-    const width = addr32 ? 32 : 64;
+    // 32-bit code: 32-bit addresses without a prefix (67h would select 16-bit addressing), no RIP-relative form.
+    const addr32 = this.mode === 32 ? false : opts.addr32 ?? r.bool(0.15);
+    const w32 = addr32 || this.mode === 32;
+    let mode = r.int(7);
+    if (mode === 6 && this.mode === 32) mode = 0;
+    const width = w32 ? 32 : 64;
     const wrap = (v: bigint) => BigInt.asUintN(width, v);
-    const upper = (v: bigint) => addr32 ? (r.u64() & ~maskOf(32)) | v : v;
+    const upper = (v: bigint) => w32 ? (r.u64() & ~maskOf(32)) | v : v;
     const dispOf = (size: 8 | 32) => size === 8 ? r.range(-128, 127) : r.bool(0.5) ? r.range(-0x1000, 0x1000) : (r.u32() | 0);
     const A = BigInt(addr);
     if (mode === 0) return { base: null, index: null, scale: 1, disp: addr, dispSize: 32, addr32 };

@@ -40,6 +40,7 @@ export interface CaseInput {
   target: number;         // a branch target the instruction may go to (0 = none); the fall-through is implied
   fsBase?: bigint;        // FS and GS segment bases: set for the case when either is given (0 is a base too)
   gsBase?: bigint;
+  mode?: 32;              // run in 32-bit compatibility mode (default: 64-bit)
 }
 
 export interface CaseResult {
@@ -86,7 +87,8 @@ export function packInputs(cases: CaseInput[], codeMax = 16): Buffer {
     buf.writeBigUInt64LE(BigInt(c.target), o + d + 520);
     buf.writeBigUInt64LE(BigInt.asUintN(64, c.fsBase ?? 0n), o + d + 528);
     buf.writeBigUInt64LE(BigInt.asUintN(64, c.gsBase ?? 0n), o + d + 536);
-    buf.writeBigUInt64LE(c.fsBase !== undefined || c.gsBase !== undefined ? 1n : 0n, o + d + 544);
+    // Flags: 1 = set the FS/GS bases, 2 = 32-bit compatibility mode.
+    buf.writeBigUInt64LE((c.fsBase !== undefined || c.gsBase !== undefined ? 1n : 0n) | (c.mode === 32 ? 2n : 0n), o + d + 544);
   });
   return buf;
 }

@@ -6,7 +6,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { OUT_SIZE, packInputs, unpackResult, type CaseInput, type CaseResult } from './layout.ts';
+import { CODE_ENTRY, OUT_SIZE, STACK_WIN, packInputs, unpackResult, type CaseInput, type CaseResult } from './layout.ts';
 
 const SOURCE = join(dirname(fileURLToPath(import.meta.url)), 'native', 'harness.c');
 
@@ -14,7 +14,10 @@ export interface NativeHarness {
   /** Results in the OUT_SIZE record layout, one per case. */
   runRaw(cases: CaseInput[]): Buffer;
   run(cases: CaseInput[]): CaseResult[];
-  /** CPU features of the host by CPUID (movbe popcnt bmi1 bmi2 adx lzcnt): /proc/cpuinfo may hide some under a hypervisor. */
+  /**
+   * CPU features of the host by CPUID (movbe popcnt bmi1 bmi2 adx lzcnt: /proc/cpuinfo may hide some
+   * under a hypervisor) and 'compat32' when 32-bit code runs (a probe case in compatibility mode).
+   */
   features(): Set<string>;
   dispose(): void;
 }
@@ -48,7 +51,13 @@ export function buildHarness(codeMax = 16): NativeHarness {
       return buf;
     },
     features(): Set<string> {
-      return new Set(execFileSync(exe, ['--features']).toString().trim().split(/\s+/).filter(Boolean));
+      const f = new Set(execFileSync(exe, ['--features']).toString().trim().split(/\s+/).filter(Boolean));
+      // compat32: a far jump into the 32-bit user code segment works (some hypervisors, e.g. PVM guests, refuse it with #GP).
+      const gpr = new BigUint64Array(16);
+      gpr[4] = BigInt(STACK_WIN + 128);
+      const probe = this.run([{ code: Uint8Array.of(0x90), memSeed: 1, gpr, rflags: 0x202, xmm: new Uint8Array(256), patches: [], target: 0, mode: 32 }])[0]!;
+      if (probe.vector === -1 && probe.rip === BigInt(CODE_ENTRY + 1)) f.add('compat32');
+      return f;
     },
     dispose() { rmSync(dir, { recursive: true, force: true }); },
   };

@@ -11,6 +11,8 @@ export interface Form {
   undefined: string;
   /** Cases generated for this form. */
   cases: number;
+  /** Code size the form runs in: 64 (default) or 32 (compatibility mode, forms32.ts). */
+  mode?: 32 | 64;
   gen(g: Gen): void;
 }
 

@@ -64,7 +64,7 @@ struct case_in {             /* 536 + CODE_MAX bytes (offsets below for CODE_MAX
   struct patch patch[4];     /* 416 */
   uint64_t exit[2];          /* 512: expected exit addresses, 0 = none */
   uint64_t fs_base, gs_base; /* 528: segment bases for the case (arch_prctl) */
-  uint64_t set_segs;         /* 544: 1 = set fs_base and gs_base for this case */
+  uint64_t flags;            /* 544: 1 = set fs_base and gs_base for this case, 2 = 32-bit compatibility mode */
 };
 
 struct case_out {            /* 944 bytes */
@@ -95,6 +95,9 @@ uint8_t g_in_fx[512] __attribute__((aligned(64)));
 uint8_t g_out_fx[512] __attribute__((aligned(64)));
 uint8_t g_scratch[4096] __attribute__((aligned(64)));
 void guest_enter(void);
+void guest_enter32(void);
+/* Far pointer (m16:32) to the case's code in the 32-bit user code segment. */
+struct __attribute__((packed)) { uint32_t off; uint16_t sel; } g_far32 = {CODE_ENTRY, 0x23};
 void guest_exit0(void);
 void guest_exit1(void);
 
@@ -113,6 +116,20 @@ __asm__(
     "  mov 72(%r15), %r9\n  mov 80(%r15), %r10\n  mov 88(%r15), %r11\n  mov 96(%r15), %r12\n"
     "  mov 104(%r15), %r13\n  mov 112(%r15), %r14\n  mov 32(%r15), %rsp\n  mov 120(%r15), %r15\n"
     "  jmp *g_entry(%rip)\n"
+    /* The same, ending in a far jump into compatibility mode (selector 0x23: Linux's __USER32_CS). */
+    ".globl guest_enter32\n"
+    "guest_enter32:\n"
+    "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+    "  mov %rsp, g_host_rsp(%rip)\n"
+    "  fxrstor64 g_in_fx(%rip)\n"
+    "  pushq g_in_flags(%rip)\n"
+    "  popfq\n"
+    "  lea g_in_gpr(%rip), %r15\n"
+    "  mov 0(%r15), %rax\n  mov 8(%r15), %rcx\n  mov 16(%r15), %rdx\n  mov 24(%r15), %rbx\n"
+    "  mov 40(%r15), %rbp\n  mov 48(%r15), %rsi\n  mov 56(%r15), %rdi\n  mov 64(%r15), %r8\n"
+    "  mov 72(%r15), %r9\n  mov 80(%r15), %r10\n  mov 88(%r15), %r11\n  mov 96(%r15), %r12\n"
+    "  mov 104(%r15), %r13\n  mov 112(%r15), %r14\n  mov 32(%r15), %rsp\n  mov 120(%r15), %r15\n"
+    "  ljmpl *g_far32(%rip)\n"
     ".globl guest_exit0\n"
     "guest_exit0:\n"
     "  movq $0, g_exit_idx(%rip)\n"
@@ -325,6 +342,13 @@ int main(int argc, char **argv) {
   uint8_t *data = map_fixed(DATA_BASE, DATA_SIZE, PROT_READ | PROT_WRITE);
   uint8_t *stack = map_fixed(STACK_BASE, STACK_SIZE, PROT_READ | PROT_WRITE);
   memset(code, 0xcc, CODE_SIZE);
+  /* Trampolines at CODE_BASE and CODE_BASE + 16 (64-bit code below 4 GiB): jmp *[rip+0] to guest_exit0/1. */
+  for (int e = 0; e < 2; e++) {
+    static const uint8_t jmp_ind[6] = {0xff, 0x25, 0, 0, 0, 0};
+    uint64_t target = (uint64_t)(uintptr_t)(e ? guest_exit1 : guest_exit0);
+    memcpy(code + 16 * e, jmp_ind, 6);
+    memcpy(code + 16 * e + 6, &target, 8);
+  }
   (void)data;
   (void)stack;
   scratch_fill();
@@ -364,15 +388,24 @@ int main(int argc, char **argv) {
     int stub[2] = {0, 0};
     for (int e = 0; e < 2; e++) {
       uint64_t a = c->exit[e];
-      if (!a || a < CODE_BASE + 16 || a + 14 > CODE_BASE + CODE_SIZE - 16) continue;
+      if (!a || a < CODE_BASE + 32 || a + 14 > CODE_BASE + CODE_SIZE - 16) continue;
       if (a + 14 > CODE_ENTRY && a < CODE_ENTRY + c->code_len) continue;
       uint64_t b = c->exit[1 - e];
       if (b && (b + 14 > a && b < a + 14)) continue;
       stub[e] = 1;
     }
+    int mode32 = (c->flags & 2) != 0;
     for (int e = 0; e < 2; e++) {
       if (!stub[e]) continue;
       uint8_t *p = code + (c->exit[e] - CODE_BASE);
+      if (mode32) {
+        /* 32-bit code: ljmp 0x33:trampoline e (back to 64-bit mode, then on to guest_exit e). */
+        uint8_t far[7] = {0xea, 0, 0, 0, 0, 0x33, 0};
+        uint32_t t = (uint32_t)(CODE_BASE + 16 * e);
+        memcpy(far + 1, &t, 4);
+        memcpy(p, far, 7);
+        continue;
+      }
       uint64_t target = (uint64_t)(uintptr_t)(e ? guest_exit1 : guest_exit0);
       static const uint8_t jmp_ind[6] = {0xff, 0x25, 0, 0, 0, 0};
       memcpy(p, jmp_ind, 6);
@@ -385,7 +418,7 @@ int main(int argc, char **argv) {
     cur_out = &out[k];
     if (sigsetjmp(host_env, 0) == 0) {
       phase = 2;
-      if (c->set_segs) {
+      if (c->flags & 1) {
         seg_set = 1;
         if (raw_arch_prctl(ARCH_SET_FS, c->fs_base) || raw_arch_prctl(ARCH_SET_GS, c->gs_base)) {
           restore_segs();
@@ -393,7 +426,7 @@ int main(int argc, char **argv) {
           return 2;
         }
       }
-      guest_enter();
+      if (mode32) guest_enter32(); else guest_enter();
       restore_segs();
       phase = 0;
       struct case_out *o = &out[k];
