@@ -40,6 +40,8 @@ export class Gen {
   /** FS and GS segment bases, for forms with FS/GS overrides (undefined: the host keeps its own). */
   fsBase: bigint | undefined;
   gsBase: bigint | undefined;
+  /** The case is an invalid encoding on purpose (both sides must raise #UD): exempt from the one-instruction check. */
+  ud = false;
   /** For forms that may stop mid-instruction in the core (rep string ops). */
   rep = false;
   readonly masks: Masks;

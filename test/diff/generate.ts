@@ -13,6 +13,8 @@ export interface Case {
   input: CaseInput;
   masks: Masks;
   rep: boolean;
+  /** An invalid encoding on purpose (#UD expected on both sides). */
+  ud: boolean;
 }
 
 /**
@@ -33,7 +35,7 @@ export function generateCase(seed: number, form: Form, index: number, attempts =
   if (g.code.length === 0) throw new Error(`${form.id}: no code`);
   const input = g.input();
   if (mode === 32) input.mode = 32;
-  return { id: `${form.id}#${index}`, form, index, input, masks: g.masks, rep: g.rep };
+  return { id: `${form.id}#${index}`, form, index, input, masks: g.masks, rep: g.rep, ud: g.ud };
 }
 
 /** All cases of the given forms (default: every form), scaled by `scale`. */

@@ -481,7 +481,7 @@ const SEQ_FORM: Form = { id: 'seq', group: 'seq', undefined: '', cases: 0, gen: 
 /** A Case view of a sequence for compareCase (nothing masked: the body ends with every status flag defined). */
 export function seqAsCase(s: SeqCase): Case {
   return {
-    id: s.id, form: SEQ_FORM, index: s.index, input: s.input, rep: false,
+    id: s.id, form: SEQ_FORM, index: s.index, input: s.input, rep: false, ud: false,
     masks: { flags: ALL_FLAGS, gpr: new Array<bigint>(16).fill((1n << 64n) - 1n), mem: [], notes: [] },
   };
 }

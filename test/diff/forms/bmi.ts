@@ -63,7 +63,8 @@ export function bmiForms(): Form[] {
       const id = `${b.mn} r${w}${b.shape === 'v,rm' ? `,r/m${w}` : b.shape === 'r,rm,imm' ? `,r/m${w},imm8` : b.shape === 'r,v,rm' ? `,r${w},r/m${w}` : `,r/m${w},r${w}`}`;
       FORM_FEATURES.set(id, b.feature);
       out.push({ id, group: 'bmi', undefined: b.undef ? flagList(b.undef) : '', cases: 400, gen: (g) => {
-        const l = g.rng.bool(0.04) ? 1 : 0; // VEX.L = 1: #UD
+        const l = g.index % 25 === 24 ? 1 : 0; // VEX.L = 1: #UD
+        g.ud = l === 1;
         if (b.mn === 'mulx') g.reserve(2);
         const rm: RmOp = g.rm(w, 'rex', 0.5);
         const dst = g.reg(w, 'rex', { allowRsp: false });

@@ -14,8 +14,15 @@ const LOCK = 0xf0;
 
 export function lockForms(): Form[] {
   const out: Form[] = [];
-  const f = (id: string, undef: string, gen: (g: Gen) => void, cases = 120) => out.push({ id: `lock ${id}`, group: 'lock', undefined: undef, cases, gen });
-  const mem = (g: Gen, sv: SV, opts: { lo?: number; hi?: number } = {}) => g.rm(sv.size, sv.mode8, 0.9, opts);
+  const f = (id: string, undef: string, gen: (g: Gen) => void, cases = 120) => out.push({ id: `lock ${id}`, group: 'lock', undefined: undef, cases, gen: (g) => {
+    gen(g);
+    if (id.startsWith('cmp ')) g.ud = true; // lock cmp: #UD (so is lock with a register operand: mem() below)
+  } });
+  const mem = (g: Gen, sv: SV, opts: { lo?: number; hi?: number } = {}) => {
+    const rm = g.rm(sv.size, sv.mode8, 0.9, opts);
+    if (rm.kind === 'reg') g.ud = true;
+    return rm;
+  };
 
   const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
   ALU.forEach((mn, n) => {
