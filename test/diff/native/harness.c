@@ -20,6 +20,12 @@
  * in a signal handler on an alternate stack, which records the state from
  * the ucontext, the vector from REG_TRAPNO, and siglongjmps back.  The
  * guest RSP may therefore hold any value.
+ *
+ * Also per case: FS/GS bases (arch_prctl, see restore_segs), 32-bit
+ * compatibility mode (guest_enter32: a far jump into selector 0x23, exits
+ * by far jumps back through trampolines at CODE_BASE), and the scratch
+ * check of every byte of the data and stack areas (scratch_check).
+ * `harness --features` prints the CPUID features the forms need.
  */
 #define _GNU_SOURCE
 #include <cpuid.h>
