@@ -7,6 +7,6 @@ export { CpuFault, Vector, VECTOR_NAMES } from './fault.ts';
 export { Stop } from './run.ts';
 export { disassemble } from './decode.ts';
 export { CF, PF, AF, ZF, SF, TF, IF, DF, OF } from './flags.ts';
-export { installSystem, SystemEvents, deliver, EventKind, type InterruptSource, type SystemOptions, type TripleFaultEvent, type FaultRecord } from './interrupts.ts';
+export { installSystem, SystemEvents, deliver, pushedFlags, EventKind, type InterruptSource, type SystemOptions, type TripleFaultEvent, type FaultRecord } from './interrupts.ts';
 export { captureState, formatState, modeName, type CpuState } from './state.ts';
 export { DEFAULT_COMPILE_THRESHOLD } from './jit/compile.ts';

@@ -166,6 +166,22 @@ function checkGate(c: Cpu, vector: number, kind: EventKind, w1: number, types: n
   if (!(w1 & 0x8000)) throw new CpuFault(Vector.NP, vector * 8 + 2 + e, `IDT entry ${vector} not present`);
 }
 
+/** Fault-class exception vectors: #DE #BR #UD #NM #TS #NP #SS #GP #PF #MF #AC #XM #VE #CP. */
+const FAULTS = (1 << 0) | (1 << 5) | (1 << 6) | (1 << 7) | (1 << 10) | (1 << 11) | (1 << 12) | (1 << 13) | (1 << 14) | (1 << 16) | (1 << 17) | (1 << 19) | (1 << 20) | (1 << 21);
+
+/**
+ * The RFLAGS image an event pushes: a fault-class exception pushes RF = 1
+ * so that IRET back to the faulting instruction does not retrigger its
+ * instruction breakpoint (Intel SDM Vol. 3A, "Instruction-Breakpoint
+ * Exception Condition"; AMD APM Vol. 2, "Resume Flag"; a Linux process sees
+ * it in the signal frame: test/diff compares it). Traps,
+ * aborts, #DB and interrupts push RFLAGS as it is.
+ */
+export function pushedFlags(c: Cpu, vector: number, kind: EventKind): number {
+  const f = c.getRflags();
+  return kind === EventKind.Exception && vector < 32 && (FAULTS >>> vector) & 1 ? f | RF : f;
+}
+
 function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: EventKind): void {
   if (c.flagsSys & VM) throw gp(0, 'interrupts from virtual-8086 mode are not implemented');
   const e = ext(kind);
@@ -179,7 +195,7 @@ function deliverProtected(c: Cpu, vector: number, errorCode: number, kind: Event
   const attr = descAttr(d), dpl = (attr >> 5) & 3;
   if ((target >>> 0) > (descLimit(d) >>> 0)) throw gp(e, 'interrupt handler beyond its code segment limit');
   const slot = gate32 ? 4 : 2;
-  const flags = c.getRflags();
+  const flags = pushedFlags(c, vector, kind);
   const withCode = errorCode >= 0 && kind === EventKind.Exception;
   const inner = !(attr & 4) && dpl < c.cpl;
   const vals: number[] = [];
@@ -234,7 +250,7 @@ function deliverLong(c: Cpu, vector: number, errorCode: number, kind: EventKind)
   if (c.codeBits !== 64 && !ist && newCpl === c.cpl) { if (c.stackBits === 16) spLo &= 0xffff; }
   spLo &= ~0xf; // 64-bit delivery aligns the new stack on 16 bytes
   if ((spHi >> 15) !== 0 && (spHi >> 15) !== -1) throw new CpuFault(Vector.SS, e, 'non-canonical interrupt stack');
-  const vals = [c.segSel[Seg.SS]!, 0, c.lo[4]!, c.codeBits === 64 ? c.hi[4]! : 0, c.getRflags(), 0, c.segSel[Seg.CS]!, 0, c.ripLo, c.ripHi];
+  const vals = [c.segSel[Seg.SS]!, 0, c.lo[4]!, c.codeBits === 64 ? c.hi[4]! : 0, pushedFlags(c, vector, kind), 0, c.segSel[Seg.CS]!, 0, c.ripLo, c.ripHi];
   if (errorCode >= 0 && kind === EventKind.Exception) vals.push(errorCode, 0);
   const [nLo, nHi] = pushFrame(c, 0, spLo, spHi, 64, 8, vals, newCpl);
   // Commit.

@@ -73,8 +73,9 @@ export function run(c: Cpu, budget: number): Stop {
     if (c.stepLimit > 0 && lim > c.stepLimit) lim = c.stepLimit;
     // RFLAGS.TF at the start of an instruction: a single-step #DB after it (SDM Vol. 3A 18.3.1.4).
     // DR7 breakpoints (debugregs.ts): one instruction at a time too. Both step a rep string instruction one iteration at a time.
+    // RF (set by an iret from a fault handler) lasts one instruction: step that one so it is cleared after it.
     const tf = (c.flagsSys & TF) !== 0;
-    const step = tf || c.dbg !== 0;
+    const step = tf || c.dbg !== 0 || (c.flagsSys & RF) !== 0;
     if (step) lim = 1;
     const n0 = insns.length;
     const n = n0 < lim ? n0 : lim;

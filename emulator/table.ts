@@ -8,7 +8,9 @@ import { aluHandler, aluHandler64, incDec, neg, not } from './ops/alu.ts';
 import { shiftHandler, shiftDouble } from './ops/shift.ts';
 import { mulAcc, imul2, imul3, divide } from './ops/muldiv.ts';
 import { bitTest, bitScan, countZeros, popcnt, bswap } from './ops/bits.ts';
-import { mov, movzx, movsx, lea, xchg, cmpxchg, xadd, signExtendAcc, setcc, cmovcc, lahf, sahf, flagOp, nop } from './ops/move.ts';
+import { mov, movzx, movsx, lea, xchg, cmpxchg, xadd, signExtendAcc, setcc, cmovcc, lahf, sahf, flagOp, nop, movbe } from './ops/move.ts';
+import { andn, bextr, blsOp, bzhi, mulx, pdepPext, rorx, shiftX } from './ops/bmi.ts';
+import { adx } from './ops/adx.ts';
 import { pushOp, popOp, pushf, popf, enter, leave } from './ops/stack.ts';
 import { jmpRel, jcc, jmpIndirect, callRel, callIndirect, ret, loop, jrcxz } from './ops/branch.ts';
 import { movs, stos, lods, cmps, scas } from './ops/string.ts';
@@ -48,7 +50,18 @@ function tokenSize(t: string | undefined): number {
 const SUFFIX_SIZE: Record<string, number> = { b: 8, w: 16, d: 32, q: 64 };
 
 /** Map one Code name to its entry, or undefined when we do not implement it. */
+/** BMI1/BMI2 (VEX-encoded): iced's name → handler and op. */
+const BMI: Record<string, [Handler, number]> = {
+  Andn: [andn, 0], Bextr: [bextr, 0], Blsi: [blsOp, 0], Blsmsk: [blsOp, 1], Blsr: [blsOp, 2], Bzhi: [bzhi, 0],
+  Mulx: [mulx, 0], Pdep: [pdepPext, 0], Pext: [pdepPext, 1], Rorx: [rorx, 0], Shlx: [shiftX, 0], Shrx: [shiftX, 1], Sarx: [shiftX, 2],
+};
+
 function rule(name: string): Omit<Entry, 'form'> & { form?: number } | undefined {
+  const vex = /^VEX_([A-Za-z]+)_r(32|64)_/.exec(name);
+  if (vex) {
+    const b = BMI[vex[1]!];
+    return b ? { handler: b[0], op: b[1], size: Number(vex[2]) } : undefined;
+  }
   const [mn, ...ops] = name.split('_') as [string, ...string[]];
   const s0 = tokenSize(ops[0]);
   const s1 = tokenSize(ops[1]);
@@ -70,6 +83,8 @@ function rule(name: string): Omit<Entry, 'form'> & { form?: number } | undefined
   if ((mn === 'Bsf' || mn === 'Bsr') && s0) return { handler: bitScan, op: mn === 'Bsr' ? 1 : 0, size: s0 };
   if ((mn === 'Tzcnt' || mn === 'Lzcnt') && s0) return { handler: countZeros, op: mn === 'Lzcnt' ? 1 : 0, size: s0 };
   if (mn === 'Popcnt' && s0) return { handler: popcnt, op: 0, size: s0 };
+  if ((mn === 'Adcx' || mn === 'Adox') && s0) return { handler: adx, op: mn === 'Adox' ? 1 : 0, size: s0 };
+  if (mn === 'Movbe') return { handler: movbe, op: ops[0]!.startsWith('m') ? 1 : 0, size: s0 || s1 };
   if (mn === 'Bswap') return { handler: bswap, op: 0, size: s0 };
   if (mn === 'Mov' && s0 && !ops.some((t) => /Sreg|cr|dr|tr/.test(t))) return { handler: mov, op: 0, size: s0 || s1 };
   if (mn === 'Movzx') return { handler: movzx, op: s1, size: s0 };

@@ -124,3 +124,18 @@ export function flagOp(c: Cpu, i: Insn): void {
 }
 
 export function nop(_c: Cpu, _i: Insn): void {}
+
+function bswap16(v: number): number { return ((v & 0xff) << 8) | ((v >>> 8) & 0xff); }
+function bswap32(v: number): number { return ((v & 0xff) << 24) | ((v & 0xff00) << 8) | ((v >>> 8) & 0xff00) | (v >>> 24); }
+
+/**
+ * movbe: a load (op 0: register ← memory) or store (op 1: memory ← register)
+ * with the bytes reversed. A 16-bit load merges into the register, a 32-bit one zero-extends.
+ */
+export function movbe(c: Cpu, i: Insn): void {
+  const size = i.size;
+  const vl = i.op === 0 ? readB(c, i, size) : getReg(c, i.b, size), vh = size === 64 ? c.outHi : 0;
+  const rl = size === 16 ? bswap16(vl) : size === 32 ? bswap32(vl) : bswap32(vh), rh = size === 64 ? bswap32(vl) : 0;
+  if (i.op === 0) setReg(c, i.a, size, rl, rh);
+  else storeA(c, i, size, rl, rh);
+}

@@ -17,7 +17,8 @@ export function mulU32(c: Cpu, a: number, b: number): number {
 }
 
 /** Full 128-bit product of two 64-bit values (halves) into W[0..3] (little-endian words); signed if asked. */
-const W = new Int32Array(4);
+/** The product words of the last mul64 (also read by mulx in bmi.ts). */
+export const W = new Int32Array(4);
 export function mul64(c: Cpu, al: number, ah: number, bl: number, bh: number, signed: boolean): void {
   const p0l = mulU32(c, al, bl), p0h = c.outHi;
   const p1l = mulU32(c, al, bh), p1h = c.outHi;

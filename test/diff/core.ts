@@ -1,9 +1,10 @@
 // Run cases in our CPU core (emulator/index.ts) and write the results in
 // the same binary layout the native harness produces.
 
-import { Cpu, FlatMemory, Stop } from '../../emulator/index.ts';
+import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, Cpu, EventKind, FlatMemory, Seg, Stop, pushedFlags } from '../../emulator/index.ts';
 import type { Case } from './generate.ts';
 import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows, type CaseInput } from './layout.ts';
+import { checkScratch, fillScratch } from './scratch.ts';
 
 /** Vector recorded when the core threw something other than a CPU fault. */
 export const CORE_CRASH = -2;
@@ -18,7 +19,7 @@ export const CORE_CRASH = -2;
  * general registers, RIP and RFLAGS into the core, as the native harness
  * starts it.
  */
-export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags'> & Parameters<typeof initialWindows>[0]): void {
+export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<CaseInput, 'code' | 'gpr' | 'rflags' | 'fsBase' | 'gsBase' | 'mode'> & Parameters<typeof initialWindows>[0]): void {
   code.fill(0xcc);
   code.set(inp.code);
   mem.write(CODE_ENTRY, code);
@@ -29,9 +30,17 @@ export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<
   mem.write(DATA_WIN, w.data);
   mem.write(STACK_WIN, w.stack);
   cpu.resetFlat64();
+  // Compatibility mode: a 32-bit code segment (D = 1, L = 0) in long mode, flat like the host's 0x23.
+  if (inp.mode === 32) cpu.setSegmentRaw(Seg.CS, 0x08, 0, 0, -1, 0xb | ATTR_S | ATTR_P | ATTR_DB | ATTR_G);
   for (let i = 0; i < 16; i++) cpu.setReg(i, inp.gpr[i]!);
   cpu.setRip(BigInt(CODE_ENTRY));
   cpu.setRflags(inp.rflags);
+  // FS and GS bases, as wrmsr to IA32_FS_BASE / IA32_GS_BASE sets them (the harness uses arch_prctl).
+  for (const [seg, base] of [[4, inp.fsBase ?? 0n], [5, inp.gsBase ?? 0n]] as const) {
+    const b = BigInt.asUintN(64, base);
+    cpu.segBaseLo[seg] = Number(b & 0xffffffffn) | 0;
+    cpu.segBaseHi[seg] = Number(b >> 32n) | 0;
+  }
 }
 
 export class CoreRunner {
@@ -43,6 +52,7 @@ export class CoreRunner {
 
   constructor(readonly compiled = false) {
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
+    fillScratch(this.mem.ram);
   }
 
   lastVector = -1;
@@ -78,15 +88,26 @@ export class CoreRunner {
       v = CORE_CRASH;
       this.crashes.set(c.id, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     }
-    const o = k * OUT_SIZE;
     this.lastVector = v;
-    out.writeInt32LE(v, o);
-    out.writeInt32LE(0, o + 4);
-    for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
-    out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
-    out.writeBigUInt64LE(BigInt(cpu.getRflags() >>> 0), o + 144);
-    for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
-    out.set(mem.read(DATA_WIN, WIN_SIZE), o + 408);
-    out.set(mem.read(STACK_WIN, WIN_SIZE), o + 664);
+    writeResult(cpu, mem, v, out, k);
   }
+}
+
+/**
+ * Write the core's state after a case as a result record at out[k * OUT_SIZE]
+ * (the harness's layout), then check and restore the scratch area.
+ */
+export function writeResult(cpu: Cpu, mem: FlatMemory, v: number, out: Buffer, k: number): void {
+  const o = k * OUT_SIZE;
+  out.writeInt32LE(v, o);
+  out.writeInt32LE(0, o + 4);
+  for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
+  out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
+  // The host reads RFLAGS after a fault from the signal frame, i.e. the image the fault pushed (RF set).
+  const flags = v >= 0 ? pushedFlags(cpu, v, EventKind.Exception) : cpu.getRflags();
+  out.writeBigUInt64LE(BigInt(flags >>> 0), o + 144);
+  for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
+  out.set(mem.ram.subarray(DATA_WIN, DATA_WIN + WIN_SIZE), o + 408);
+  out.set(mem.ram.subarray(STACK_WIN, STACK_WIN + WIN_SIZE), o + 664);
+  checkScratch(mem.ram, out, o);
 }

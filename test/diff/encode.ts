@@ -32,7 +32,14 @@ export interface EncodeSpec {
   opReg?: number;         // register folded into the last opcode byte (+r)
   imm?: { value: bigint | number; size: 1 | 2 | 4 | 8 };
   imm2?: { value: bigint | number; size: 1 | 2 | 4 | 8 };
+  /** A three-byte VEX prefix (C4) instead of REX: opcode map (2 = 0F38, 3 = 0F3A), implied prefix (0 none, 1 66, 2 F3, 3 F2), VEX.vvvv register, VEX.L. */
+  vex?: { map: 1 | 2 | 3; pp: 0 | 1 | 2 | 3; vvvv: number; l: 0 | 1 };
 }
+
+let mode32 = false;
+/** Encode for 32-bit code (compatibility mode): REX and RIP-relative operands do not exist there, asking for them throws. */
+export function setEncodeMode(bits: 32 | 64): void { mode32 = bits === 32; }
+export const NO_REX_IN_32 = 'REX or RIP-relative addressing in 32-bit code';
 
 function pushLE(out: number[], v: bigint | number, size: number): void {
   let x = BigInt.asUintN(size * 8, BigInt(v));
@@ -91,7 +98,12 @@ export function encode(s: EncodeSpec): Uint8Array {
     opcode[opcode.length - 1] = opcode[opcode.length - 1]! | (s.opReg & 7);
   }
   if (addr32) out.push(0x67);
-  if (rex || s.forceRex) {
+  if (mode32 && (ripFix || (!s.vex && (rex || s.forceRex)))) throw new Error(NO_REX_IN_32);
+  if (s.vex) {
+    // C4 [R̄ X̄ B̄ mmmmm] [W v̄v̄v̄v̄ L pp]: REX's R X B and the vvvv register are stored inverted.
+    out.push(0xc4, ((rex & 4) ? 0 : 0x80) | ((rex & 2) ? 0 : 0x40) | ((rex & 1) ? 0 : 0x20) | s.vex.map,
+      ((rex & 8) ? 0x80 : 0) | ((~s.vex.vvvv & 15) << 3) | (s.vex.l << 2) | s.vex.pp);
+  } else if (rex || s.forceRex) {
     if (s.noRex) throw new Error('REX needed with AH..BH');
     out.push(0x40 | rex);
   }

@@ -3,7 +3,7 @@
 // the data window, and records which state is undefined (masked).
 
 import type { Mem, RM } from './encode.ts';
-import { COMPARED_FLAGS, DATA_WIN, STACK_WIN, WIN_SIZE, CODE_ENTRY, type CaseInput, type Patch } from './layout.ts';
+import { ALL_FLAGS, COMPARED_FLAGS, ID, DATA_WIN, STACK_WIN, WIN_SIZE, CODE_ENTRY, type CaseInput, type Patch } from './layout.ts';
 import { Rng } from './rng.ts';
 
 export type Size = 8 | 16 | 32 | 64;
@@ -37,23 +37,35 @@ export class Gen {
   code: Uint8Array = new Uint8Array();
   /** The branch target, if the instruction may branch (0 = none). */
   branchTarget = 0;
+  /** FS and GS segment bases, for forms with FS/GS overrides (undefined: the host keeps its own). */
+  fsBase: bigint | undefined;
+  gsBase: bigint | undefined;
+  /** The case is an invalid encoding on purpose (both sides must raise #UD): exempt from the one-instruction check. */
+  ud = false;
   /** For forms that may stop mid-instruction in the core (rep string ops). */
   rep = false;
   readonly masks: Masks;
   private used = new Set<number>();
   private used8 = new Set<number>();
 
-  constructor(seed: number, formId: string, index: number) {
+  constructor(seed: number, formId: string, readonly index: number, readonly mode: 32 | 64 = 64) {
     this.rng = new Rng(seed, formId, index);
     for (let i = 0; i < 16; i++) this.gpr[i] = this.randomU64();
     // RSP points into the stack window (16-byte aligned or not).
     this.gpr[4] = BigInt(STACK_WIN + 128 + this.rng.range(-4, 4) * 8 + (this.rng.bool(0.2) ? this.rng.range(1, 7) : 0));
-    this.rflags = (this.rng.u32() & COMPARED_FLAGS) | 0x202;
+    // User code may also set ID (AC would turn on alignment checks: Linux runs with CR0.AM set).
+    this.rflags = (this.rng.u32() & (COMPARED_FLAGS | ID)) | 0x202;
     this.xmm = new Uint8Array(256);
     const x32 = new Uint32Array(this.xmm.buffer);
     for (let i = 0; i < 64; i++) x32[i] = this.rng.u32();
     this.memSeed = this.rng.u32();
-    this.masks = { flags: COMPARED_FLAGS, gpr: new Array<bigint>(16).fill(FULL), mem: [], notes: [] };
+    this.masks = { flags: ALL_FLAGS, gpr: new Array<bigint>(16).fill(FULL), mem: [], notes: [] };
+    if (mode === 32) {
+      // The host switches to compatibility mode and back by far jumps; the upper halves of the GPRs
+      // are undefined across the switch (Intel SDM Vol. 1 §3.4.1.1: software must not depend on them).
+      this.masks.gpr.fill(maskOf(32));
+      this.masks.notes.push('32-bit code: GPR bits 63:32 undefined across the mode switch (compared: bits 31:0)');
+    }
   }
 
   // ---- values --------------------------------------------------------
@@ -97,7 +109,7 @@ export class Gen {
   /** A fresh GPR number; rsp only if allowRsp, r8..r15 unless noRex. */
   pickGpr(opts: { noRex?: boolean; allowRsp?: boolean } = {}): number {
     const cands: number[] = [];
-    for (let i = 0; i < (opts.noRex ? 8 : 16); i++) {
+    for (let i = 0; i < (opts.noRex || this.mode === 32 ? 8 : 16); i++) {
       if (this.used.has(i) || (i === 4 && !opts.allowRsp)) continue;
       cands.push(i);
     }
@@ -157,13 +169,16 @@ export class Gen {
    * optionally with a 0x67 address-size prefix (32-bit wraparound, upper register bits ignored).
    * Base/index registers get values that make the effective address come out at addr.
    */
-  memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean } = {}): Mem {
+  memAt(addr: number, opts: { noRex?: boolean; allowRspBase?: boolean; any?: boolean; addr32?: boolean } = {}): Mem {
     const r = this.rng;
-    const addr32 = r.bool(0.15);
-    const mode = r.int(7);
-    const width = addr32 ? 32 : 64;
+    // 32-bit code: 32-bit addresses without a prefix (67h would select 16-bit addressing), no RIP-relative form.
+    const addr32 = this.mode === 32 ? false : opts.addr32 ?? r.bool(0.15);
+    const w32 = addr32 || this.mode === 32;
+    let mode = r.int(7);
+    if (mode === 6 && this.mode === 32) mode = 0;
+    const width = w32 ? 32 : 64;
     const wrap = (v: bigint) => BigInt.asUintN(width, v);
-    const upper = (v: bigint) => addr32 ? (r.u64() & ~maskOf(32)) | v : v;
+    const upper = (v: bigint) => w32 ? (r.u64() & ~maskOf(32)) | v : v;
     const dispOf = (size: 8 | 32) => size === 8 ? r.range(-128, 127) : r.bool(0.5) ? r.range(-0x1000, 0x1000) : (r.u32() | 0);
     const A = BigInt(addr);
     if (mode === 0) return { base: null, index: null, scale: 1, disp: addr, dispSize: 32, addr32 };
@@ -225,11 +240,29 @@ export class Gen {
     this.masks.notes.push(why);
   }
 
-  /** Mark an r/m destination undefined (register bits or memory bytes). */
+  /**
+   * Mark an r/m destination's value undefined: the memory bytes, or the
+   * register bits the operand covers. An 8- or 16-bit destination masks only
+   * its own bits: the rest of the register must be preserved, and is
+   * compared. A 32-bit one masks all 64 bits: whether an undefined 32-bit
+   * result zero-extends is not specified either (AMD leaves bsf/bsr's whole
+   * register unchanged for a zero source; Intel's result is undefined).
+   */
   maskDest(op: RmOp | RegOp, why: string): void {
-    if ('kind' in op && op.kind === 'mem') this.masks.mem.push([op.addr, op.size / 8]);
-    else this.masks.gpr[op.gpr] = 0n; // whole register: 32-bit writes may or may not zero-extend
-    this.masks.notes.push(why);
+    if ('kind' in op && op.kind === 'mem') {
+      this.masks.mem.push([op.addr, op.size / 8]);
+      this.masks.notes.push(why);
+      return;
+    }
+    const r = op as RegOp;
+    if (r.size === 32 || r.size === 64) {
+      this.masks.gpr[r.gpr] = 0n;
+      this.masks.notes.push(`${why} (all 64 bits masked)`);
+    } else {
+      const bits = maskOf(r.size) << BigInt(r.shift);
+      this.masks.gpr[r.gpr] = this.masks.gpr[r.gpr]! & ~bits;
+      this.masks.notes.push(`${why} (bits ${r.shift + r.size - 1}:${r.shift} masked; the other bits must be preserved and are compared)`);
+    }
   }
 
   /** A code-page address for a branch target outside the instruction itself. */
@@ -242,6 +275,6 @@ export class Gen {
 
   /** Finish: the case input. */
   input(): CaseInput {
-    return { code: this.code, memSeed: this.memSeed, gpr: this.gpr, rflags: this.rflags, xmm: this.xmm, patches: this.patches, target: this.branchTarget };
+    return { code: this.code, memSeed: this.memSeed, gpr: this.gpr, rflags: this.rflags, xmm: this.xmm, patches: this.patches, target: this.branchTarget, ...(this.fsBase !== undefined || this.gsBase !== undefined ? { fsBase: this.fsBase ?? 0n, gsBase: this.gsBase ?? 0n } : {}) };
   }
 }

@@ -2,6 +2,7 @@
 // of (S, F.id, n), so a failure can be regenerated from its id alone.
 
 import { allForms, formById, type Form } from './forms.ts';
+import { NO_REX_IN_32, setEncodeMode } from './encode.ts';
 import { Gen, type Masks } from './gen.ts';
 import type { CaseInput } from './layout.ts';
 
@@ -12,13 +13,29 @@ export interface Case {
   input: CaseInput;
   masks: Masks;
   rep: boolean;
+  /** An invalid encoding on purpose (#UD expected on both sides). */
+  ud: boolean;
 }
 
-export function generateCase(seed: number, form: Form, index: number): Case {
-  const g = new Gen(seed, form.id, index);
-  form.gen(g);
+/**
+ * Case `index` of `form`. A 32-bit form whose generator asked for REX or
+ * RIP-relative addressing draws again from a derived stream (deterministic:
+ * attempt k uses the stream of '<form id>/k').
+ */
+export function generateCase(seed: number, form: Form, index: number, attempts = 50): Case {
+  const mode = form.mode ?? 64;
+  let g!: Gen;
+  for (let k = 0; ; k++) {
+    g = new Gen(seed, k ? `${form.id}/${k}` : form.id, index, mode);
+    setEncodeMode(mode);
+    try { form.gen(g); break; } catch (e) {
+      if (!(e instanceof Error && e.message === NO_REX_IN_32) || k + 1 >= attempts) throw e;
+    } finally { setEncodeMode(64); }
+  }
   if (g.code.length === 0) throw new Error(`${form.id}: no code`);
-  return { id: `${form.id}#${index}`, form, index, input: g.input(), masks: g.masks, rep: g.rep };
+  const input = g.input();
+  if (mode === 32) input.mode = 32;
+  return { id: `${form.id}#${index}`, form, index, input, masks: g.masks, rep: g.rep, ud: g.ud };
 }
 
 /** All cases of the given forms (default: every form), scaled by `scale`. */

@@ -7,11 +7,22 @@ export const CODE_ENTRY = CODE_BASE + 0x8000;
 export const DATA_WIN = 0x208000;
 export const STACK_WIN = 0x308000;
 export const WIN_SIZE = 256;
+/**
+ * The whole scratch area a case may touch: 64 KiB of data around DATA_WIN
+ * and 128 KiB of stack around STACK_WIN (AMD's ENTER probes the new stack
+ * top). Outside the two windows it holds a fixed background pattern; every
+ * byte of it is compared after every case (scratch.ts).
+ */
+export const DATA_BASE = 0x200000, DATA_SIZE = 0x10000;
+export const STACK_BASE = 0x2f0000, STACK_SIZE = 0x20000;
 
-/** RFLAGS bits the harness compares: CF PF AF ZF SF DF OF. */
-export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, DF = 0x400, OF = 0x800;
+export const CF = 0x001, PF = 0x004, AF = 0x010, ZF = 0x040, SF = 0x080, TF = 0x100, IF = 0x200, DF = 0x400, OF = 0x800;
+export const IOPL = 0x3000, NT = 0x4000, RF = 0x10000, VM = 0x20000, AC = 0x40000, VIF = 0x80000, VIP = 0x100000, ID = 0x200000;
 export const STATUS_FLAGS = CF | PF | AF | ZF | SF | OF;
+/** RFLAGS bits a case's input sets at random: the status flags and DF (user code can also flip ID, see gen.ts). */
 export const COMPARED_FLAGS = STATUS_FLAGS | DF;
+/** Every RFLAGS bit compared by default: the whole low 32 bits (reserved bits must read 0, bit 1 must read 1). */
+export const ALL_FLAGS = 0xffffffff;
 
 export const REG_NAMES = ['rax', 'rcx', 'rdx', 'rbx', 'rsp', 'rbp', 'rsi', 'rdi',
   'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15'];
@@ -27,6 +38,9 @@ export interface CaseInput {
   xmm: Uint8Array;        // 256 bytes, XMM0..15
   patches: Patch[];       // at most 4, each inside a window, ≤16 bytes
   target: number;         // a branch target the instruction may go to (0 = none); the fall-through is implied
+  fsBase?: bigint;        // FS and GS segment bases: set for the case when either is given (0 is a base too)
+  gsBase?: bigint;
+  mode?: 32;              // run in 32-bit compatibility mode (default: 64-bit)
 }
 
 export interface CaseResult {
@@ -37,10 +51,16 @@ export interface CaseResult {
   xmm: Uint8Array;        // 256
   data: Uint8Array;       // WIN_SIZE bytes at DATA_WIN
   stack: Uint8Array;      // WIN_SIZE bytes at STACK_WIN
+  scratch: ScratchSummary;
 }
 
-export const IN_SIZE = 528;
-export const OUT_SIZE = 920;
+/** Scratch bytes outside the windows that differ from the background after a case. */
+export interface ScratchSummary { count: number; first: number; last: number; hashA: number; hashB: number }
+
+export const IN_SIZE = 552;
+export const OUT_SIZE = 944;
+/** Offset in a result record of the summary of scratch bytes outside the windows (scratch.ts). */
+export const OUT_SCRATCH = 920;
 
 /** Pack cases for the native harness; `codeMax` is its CODE_MAX (16, or what seq.ts builds it with). */
 export function packInputs(cases: CaseInput[], codeMax = 16): Buffer {
@@ -65,8 +85,17 @@ export function packInputs(cases: CaseInput[], codeMax = 16): Buffer {
     // Exit addresses: the native harness plants a fast exit stub at each.
     buf.writeBigUInt64LE(BigInt(CODE_ENTRY + c.code.length), o + d + 512);
     buf.writeBigUInt64LE(BigInt(c.target), o + d + 520);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, c.fsBase ?? 0n), o + d + 528);
+    buf.writeBigUInt64LE(BigInt.asUintN(64, c.gsBase ?? 0n), o + d + 536);
+    // Flags: 1 = set the FS/GS bases, 2 = 32-bit compatibility mode.
+    buf.writeBigUInt64LE((c.fsBase !== undefined || c.gsBase !== undefined ? 1n : 0n) | (c.mode === 32 ? 2n : 0n), o + d + 544);
   });
   return buf;
+}
+
+export function readScratch(buf: Buffer, o: number): ScratchSummary {
+  const q = o + OUT_SCRATCH;
+  return { count: buf.readUInt32LE(q), first: buf.readUInt32LE(q + 4), last: buf.readUInt32LE(q + 8), hashA: buf.readUInt32LE(q + 12), hashB: buf.readUInt32LE(q + 16) };
 }
 
 export function unpackResult(buf: Buffer, k: number): CaseResult {
@@ -81,6 +110,7 @@ export function unpackResult(buf: Buffer, k: number): CaseResult {
     xmm: new Uint8Array(buf.subarray(o + 152, o + 408)),
     data: new Uint8Array(buf.subarray(o + 408, o + 664)),
     stack: new Uint8Array(buf.subarray(o + 664, o + 920)),
+    scratch: readScratch(buf, o),
   };
 }
 

@@ -2,24 +2,15 @@
 //   npx tsx test/diff/repro.ts 'adc r/m64,r64#17'
 // (BOOTPATH_DIFF_SEED=<seed> selects the run seed, as in the test.)
 
-import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from 'iced-x86';
 import { compareCase, flagNames, vectorName } from './compare.ts';
 import { CoreRunner } from './core.ts';
 import { caseFromId, type Case } from './generate.ts';
+import { disasm } from './disasm.ts';
 import { CODE_ENTRY, OUT_SIZE, REG_NAMES } from './layout.ts';
 import { buildHarness } from './native.ts';
 import { runSeed } from './rng.ts';
 
-export function disasm(code: Uint8Array): string {
-  const d = new Decoder(64, code, DecoderOptions.None);
-  d.ip = BigInt(CODE_ENTRY);
-  const ins = d.decode();
-  const fmt = new Formatter(FormatterSyntax.Intel);
-  const text = fmt.format(ins);
-  const len = ins.length;
-  ins.free(); fmt.free(); d.free();
-  return len === code.length ? text : `${text} (decoder length ${len} ≠ ${code.length})`;
-}
+export { disasm };
 
 /** The one-line reproducer printed for a failing case. */
 export function reproLine(c: Case, seed = runSeed()): string {
@@ -32,7 +23,7 @@ function describe(c: Case): string[] {
   const lines = [
     `case   ${c.id}  (seed ${runSeed()})`,
     `bytes  ${Buffer.from(i.code).toString('hex')}  at 0x${CODE_ENTRY.toString(16)}`,
-    `insn   ${disasm(i.code)}`,
+    `insn   ${disasm(i.code, i.mode ?? 64)}`,
     `flags  in: ${flagNames(i.rflags)} (0x${i.rflags.toString(16)})   compared: ${flagNames(c.masks.flags)}`,
   ];
   for (let r = 0; r < 16; r += 4) lines.push('regs   ' + [0, 1, 2, 3].map((j) => `${REG_NAMES[r + j]!.padStart(3)}=${i.gpr[r + j]!.toString(16).padStart(16, '0')}`).join(' '));

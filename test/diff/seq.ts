@@ -25,11 +25,12 @@ import { encode, type EncodeSpec, type Mem } from './encode.ts';
 import type { Case } from './generate.ts';
 import type { Form } from './forms/common.ts';
 import {
-  AF, CF, CODE_BASE, CODE_ENTRY, CODE_SIZE, COMPARED_FLAGS, DATA_WIN, OF, OUT_SIZE, PF, SF, STACK_WIN, WIN_SIZE, ZF,
+  AF, CF, CODE_BASE, CODE_ENTRY, CODE_SIZE, ALL_FLAGS, COMPARED_FLAGS, DATA_WIN, OF, PF, SF, STACK_WIN, WIN_SIZE, ZF,
   type CaseInput,
 } from './layout.ts';
 import { Rng } from './rng.ts';
-import { loadCase } from './core.ts';
+import { loadCase, writeResult } from './core.ts';
+import { fillScratch } from './scratch.ts';
 
 /** CODE_MAX the native harness is built with for sequences. */
 export const SEQ_CODE_MAX = 1024;
@@ -480,8 +481,8 @@ const SEQ_FORM: Form = { id: 'seq', group: 'seq', undefined: '', cases: 0, gen: 
 /** A Case view of a sequence for compareCase (nothing masked: the body ends with every status flag defined). */
 export function seqAsCase(s: SeqCase): Case {
   return {
-    id: s.id, form: SEQ_FORM, index: s.index, input: s.input, rep: false,
-    masks: { flags: COMPARED_FLAGS, gpr: new Array<bigint>(16).fill((1n << 64n) - 1n), mem: [], notes: [] },
+    id: s.id, form: SEQ_FORM, index: s.index, input: s.input, rep: false, ud: false,
+    masks: { flags: ALL_FLAGS, gpr: new Array<bigint>(16).fill((1n << 64n) - 1n), mem: [], notes: [] },
   };
 }
 
@@ -493,6 +494,7 @@ export class SeqRunner {
 
   constructor(readonly threshold: number) {
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
+    fillScratch(this.mem.ram);
   }
 
   run(s: SeqCase, out: Buffer, k: number): void {
@@ -510,15 +512,7 @@ export class SeqRunner {
       v = -2;
       this.crashes.set(s.id, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
     }
-    const o = k * OUT_SIZE;
-    out.writeInt32LE(v, o);
-    out.writeInt32LE(0, o + 4);
-    for (let i = 0; i < 16; i++) out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getReg(i)), o + 8 + 8 * i);
-    out.writeBigUInt64LE(BigInt.asUintN(64, cpu.getRip()), o + 136);
-    out.writeBigUInt64LE(BigInt(cpu.getRflags() >>> 0), o + 144);
-    for (let i = 0; i < 16; i++) out.set(cpu.getXmm(i), o + 152 + 16 * i);
-    out.set(mem.read(DATA_WIN, WIN_SIZE), o + 408);
-    out.set(mem.read(STACK_WIN, WIN_SIZE), o + 664);
+    writeResult(cpu, mem, v, out, k);
   }
 }
 

@@ -2,7 +2,7 @@
 // not reach: #UD reporting, code invalidation on writes, 16/32-bit decoding,
 // determinism of the instruction count.
 import { describe, it, expect } from 'vitest';
-import { Cpu, FlatMemory, Stop, Vector } from '../../emulator/index.ts';
+import { Cpu, FlatMemory, Stop, Vector, installSystem } from '../../emulator/index.ts';
 import { assemble } from './assemble.ts';
 
 function machine(code: Uint8Array, at = 0x1000): Cpu {
@@ -105,5 +105,39 @@ describe('core contracts', () => {
     expect(cpu.run(100)).toBe(Stop.Halt);
     expect(cpu.getReg(0)).toBe(2n);
     expect(seen[0]).toBe(0x1000);
+  });
+
+  // Found by test/diff comparing RFLAGS in full: the host's signal frame has RF
+  // set after every fault, the core pushed RFLAGS without it.
+  it('pushes RF = 1 in the RFLAGS image of a fault, not of a trap', () => {
+    const pushed = (code: string): number => {
+      const mem = new FlatMemory(1 << 20);
+      mem.write(0x1000, assemble(code));
+      const q = (a: number, v: bigint) => mem.write(a, new Uint8Array(new BigUint64Array([v]).buffer));
+      q(0x10, 0x00209a0000000000n); // GDT[2] (selector 0x10): 64-bit code
+      for (const v of [3, 6]) {     // IDT at 0x2000: #BP (trap) and #UD (fault) to a hlt at 0x3000
+        q(0x2000 + 16 * v, 0x3000n | (0x10n << 16n) | (0x8e00n << 32n));
+        q(0x2008 + 16 * v, 0n);
+      }
+      mem.write(0x3000, Uint8Array.of(0xf4));
+      const cpu = new Cpu({ memory: mem });
+      cpu.resetFlat64();
+      cpu.setRip(0x1000n);
+      cpu.setReg(4, 0x80000n);
+      cpu.idtrBaseLo = 0x2000; cpu.idtrLimit = 0xfff;
+      installSystem(cpu);
+      expect(cpu.run(10)).toBe(Stop.Halt);
+      return new DataView(mem.ram.buffer).getUint32(Number(cpu.getReg(4)) + 16, true);
+    };
+    expect(pushed('ud2') & 0x10000).toBe(0x10000);
+    // An iret back with that image sets RF for one instruction only.
+    const mem = new FlatMemory(1 << 20);
+    mem.write(0x1000, assemble('push 0\npush 0x80000\npush 0x10202\npush 0x10\nlea rax, [rip + after]\npush rax\niretq\nafter: nop\nhlt'));
+    mem.write(0x10, new Uint8Array(new BigUint64Array([0x00209a0000000000n]).buffer));
+    const cpu = new Cpu({ memory: mem });
+    cpu.resetFlat64(); cpu.setRip(0x1000n); cpu.setReg(4, 0x80000n);
+    expect(cpu.run(100)).toBe(Stop.Halt);
+    expect(cpu.getRflags() & 0x10000).toBe(0);
+    expect(pushed('int3') & 0x10000).toBe(0);
   });
 });

@@ -10,7 +10,7 @@
 import { encode } from '../encode.ts';
 import { Gen, maskOf } from '../gen.ts';
 import { AF, CF, OF, PF, SF, ZF } from '../layout.ts';
-import { WIDE, idOf, sizeSpec, type Form } from './common.ts';
+import { FORM_FEATURES, WIDE, idOf, sizeSpec, type Form } from './common.ts';
 
 export function bitForms(): Form[] {
   const out: Form[] = [];
@@ -52,6 +52,8 @@ export function bitForms(): Form[] {
     for (const sv of WIDE) {
       const w = sv.size;
       const isBs = mn.startsWith('bs');
+      // Without the feature these encodings run as bsf/bsr (rep ignored) or are #UD.
+      if (!isBs) FORM_FEATURES.set(idOf(`${mn} r#,r/m#`, sv), mn === 'tzcnt' ? 'bmi1' : mn);
       out.push({ id: idOf(`${mn} r#,r/m#`, sv), group: 'bitscan', undefined: names(undef) + (isBs ? '; destination when the source is 0' : ''), cases: 240, gen: (g) => {
         const rm = g.rm(w, 'rex', 0.5);
         const r = g.reg(w);

@@ -11,6 +11,8 @@ export interface Form {
   undefined: string;
   /** Cases generated for this form. */
   cases: number;
+  /** Code size the form runs in: 64 (default) or 32 (compatibility mode, forms32.ts). */
+  mode?: 32 | 64;
   gen(g: Gen): void;
 }
 
@@ -41,3 +43,6 @@ export function izSize(size: Size): 1 | 2 | 4 { return size === 8 ? 1 : size ===
 export const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 
 export const DEFAULT_CASES = 160;
+
+/** The CPUID feature a form needs beyond x86-64 (names as native.ts features() reports them), by form id. */
+export const FORM_FEATURES = new Map<string, string>();

@@ -5,7 +5,7 @@
 
 import { encode } from '../encode.ts';
 import { Gen } from '../gen.ts';
-import { CODE_ENTRY, COMPARED_FLAGS, STACK_WIN } from '../layout.ts';
+import { CODE_ENTRY, COMPARED_FLAGS, ID, STACK_WIN } from '../layout.ts';
 import { CC, type Form } from './common.ts';
 
 /** A rel8/rel32 displacement to a target outside [entry, entry+len). */
@@ -94,8 +94,8 @@ export function controlForms(): Form[] {
   // TF/AC/NT/ID stay clear so the host does not trap or change mode.
   f('pushfq', 'flags', (g) => { g.reserve(4); g.code = Uint8Array.of(0x9c); });
   f('pushfw', 'flags', (g) => { g.reserve(4); g.code = Uint8Array.of(0x66, 0x9c); });
-  f('popfq', 'flags', (g) => { g.reserve(4); stackVal(g, BigInt((g.rng.u32() & COMPARED_FLAGS) | 0x202), 8); g.code = Uint8Array.of(0x9d); });
-  f('popfw', 'flags', (g) => { g.reserve(4); stackVal(g, BigInt((g.rng.u32() & COMPARED_FLAGS) | 0x202), 2); g.code = Uint8Array.of(0x66, 0x9d); });
+  f('popfq', 'flags', (g) => { g.reserve(4); stackVal(g, BigInt((g.rng.u32() & (COMPARED_FLAGS | ID)) | 0x202), 8); g.code = Uint8Array.of(0x9d); });
+  f('popfw', 'flags', (g) => { g.reserve(4); stackVal(g, BigInt((g.rng.u32() & (COMPARED_FLAGS | ID)) | 0x202), 2); g.code = Uint8Array.of(0x66, 0x9d); });
 
   // enter imm16, imm8 (nesting level 0..3, and 32/33 which mask to 0/1); leave.
   f('enter imm16,imm8', 'enter', (g) => {

@@ -4,7 +4,7 @@
 // cmps/scas get equal runs (patched) so repe/repne stop at varied places.
 
 import { encode } from '../encode.ts';
-import { DATA_WIN, DF } from '../layout.ts';
+import { DATA_BASE, DATA_SIZE, DATA_WIN, DF } from '../layout.ts';
 import type { Form } from './common.ts';
 
 const OPS: [string, number, boolean][] = [['movs', 0xa4, false], ['cmps', 0xa6, true], ['stos', 0xaa, false], ['lods', 0xac, false], ['scas', 0xae, true]];
@@ -55,6 +55,62 @@ export function stringForms(): Form[] {
           g.code = encode({ prefixes: [...pre, ...(sz === 2 ? [0x66] : [])], rexW: sz === 8, opcode: [sz === 1 ? op : op + 1] });
           g.rep = pre.length > 0;
         } });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Long and overlapping rep string operations, and the 67h (32-bit address
+ * size) forms. Long: counts up to 4096 elements anywhere in the 64 KiB data
+ * region (every byte of it is compared, scratch.ts). Overlap: movs/cmps with
+ * source and destination 0..16 bytes apart, before or after each other, in
+ * both directions. 67h: RSI/RDI/RCX carry random upper halves the
+ * instruction must ignore (ESI/EDI/ECX), and it writes back 32-bit values.
+ */
+export function longStringForms(): Form[] {
+  const out: Form[] = [];
+  const LO = DATA_BASE + 64, HI = DATA_BASE + DATA_SIZE - 64;
+  for (const [mn, op, cmp] of OPS) {
+    for (const [sfx, sz] of SIZES) {
+      for (const kind of ['long', 'overlap', 'a32'] as const) {
+        if (kind === 'overlap' && mn !== 'movs' && mn !== 'cmps') continue;
+        const pre = cmp ? [0xf3, 0xf2] : [0xf3];
+        for (const p of pre) {
+          const pname = cmp ? (p === 0xf3 ? 'repe ' : 'repne ') : 'rep ';
+          out.push({ id: `${pname}${mn}${sfx} ${kind === 'a32' ? '(67h)' : kind}`, group: 'string', undefined: '', cases: kind === 'overlap' ? 17 * 8 : 120, gen: (g) => {
+            g.reserve(0, 1, 6, 7);
+            const down = g.rng.bool(0.5);
+            g.rflags = down ? g.rflags | DF : g.rflags & ~DF;
+            const r = g.rng;
+            const n = kind === 'a32' ? r.pick([0, 1, 2, r.range(0, 8), r.range(0, 64)])
+              : kind === 'overlap' ? r.pick([1, 2, 3, 17, r.range(1, 64), r.range(1, 1024)])
+              : r.pick([4095, 4096, 4097 & 0xfff, r.range(0, 4096), r.range(256, 4096), r.range(0, 64)]);
+            const span = Math.max(n, 1) * sz;
+            // A start such that `span` bytes in the direction of travel stay inside [LO, HI).
+            const start = (extra: number) => {
+              const lo = down ? LO + span - sz + extra : LO + extra, hi = down ? HI - extra : HI - span - extra;
+              const a = r.range(lo, Math.max(lo, hi));
+              return r.bool(0.7) ? a - (a % sz) : a;
+            };
+            let si: number, di: number;
+            if (kind === 'overlap') {
+              const d = g.index % 17;                    // every distance 0..16 in turn
+              si = start(17);
+              di = r.bool(0.5) ? si + d : si - d;        // destination after or before the source
+            } else {
+              si = start(0); di = start(0);
+            }
+            const hiBits = () => kind === 'a32' ? r.u64() & ~0xffffffffn : 0n;
+            g.setReg(1, BigInt(n) | hiBits());
+            if (mn !== 'stos' && mn !== 'scas') g.setReg(6, BigInt(si) | hiBits());
+            if (mn !== 'lods') g.setReg(7, BigInt(di) | hiBits());
+            if (mn === 'stos' || mn === 'scas') g.setReg(0, g.value(64));
+            g.code = encode({ prefixes: [p, ...(sz === 2 ? [0x66] : []), ...(kind === 'a32' ? [0x67] : [])], rexW: sz === 8, opcode: [sz === 1 ? op : op + 1] });
+            g.rep = true;
+          } });
+        }
       }
     }
   }

@@ -20,8 +20,15 @@
  * in a signal handler on an alternate stack, which records the state from
  * the ucontext, the vector from REG_TRAPNO, and siglongjmps back.  The
  * guest RSP may therefore hold any value.
+ *
+ * Also per case: FS/GS bases (arch_prctl, see restore_segs), 32-bit
+ * compatibility mode (guest_enter32: a far jump into selector 0x23, exits
+ * by far jumps back through trampolines at CODE_BASE), and the scratch
+ * check of every byte of the data and stack areas (scratch_check).
+ * `harness --features` prints the CPUID features the forms need.
  */
 #define _GNU_SOURCE
+#include <cpuid.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdint.h>
@@ -53,7 +60,7 @@ struct patch {
   uint8_t bytes[16];
 };
 
-struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX 16) */
+struct case_in {             /* 536 + CODE_MAX bytes (offsets below for CODE_MAX 16) */
   uint8_t code[CODE_MAX];    /* 0 */
   uint32_t code_len;         /* 16 */
   uint32_t mem_seed;         /* 20 */
@@ -62,9 +69,11 @@ struct case_in {             /* 512 + CODE_MAX bytes (offsets below for CODE_MAX
   uint8_t xmm[16][16];       /* 160 */
   struct patch patch[4];     /* 416 */
   uint64_t exit[2];          /* 512: expected exit addresses, 0 = none */
+  uint64_t fs_base, gs_base; /* 528: segment bases for the case (arch_prctl) */
+  uint64_t flags;            /* 544: 1 = set fs_base and gs_base for this case, 2 = 32-bit compatibility mode */
 };
 
-struct case_out {            /* 920 bytes */
+struct case_out {            /* 944 bytes */
   int32_t vector;            /* 0: -1 = completed, else exception vector */
   int32_t signo;             /* 4 */
   uint64_t gpr[16];          /* 8 */
@@ -73,10 +82,12 @@ struct case_out {            /* 920 bytes */
   uint8_t xmm[16][16];       /* 152 */
   uint8_t data[WIN_SIZE];    /* 408 */
   uint8_t stack[WIN_SIZE];   /* 664 */
+  /* 920: scratch bytes outside the windows that differ from the background (test/diff/scratch.ts) */
+  uint32_t scratch_count, scratch_first, scratch_last, scratch_hash_a, scratch_hash_b, pad;
 };
 
-_Static_assert(sizeof(struct case_in) == 512 + CODE_MAX, "case_in layout");
-_Static_assert(sizeof(struct case_out) == 920, "case_out layout");
+_Static_assert(sizeof(struct case_in) == 536 + CODE_MAX, "case_in layout");
+_Static_assert(sizeof(struct case_out) == 944, "case_out layout");
 
 static const int greg_index[16] = {
     REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
@@ -90,6 +101,9 @@ uint8_t g_in_fx[512] __attribute__((aligned(64)));
 uint8_t g_out_fx[512] __attribute__((aligned(64)));
 uint8_t g_scratch[4096] __attribute__((aligned(64)));
 void guest_enter(void);
+void guest_enter32(void);
+/* Far pointer (m16:32) to the case's code in the 32-bit user code segment. */
+struct __attribute__((packed)) { uint32_t off; uint16_t sel; } g_far32 = {CODE_ENTRY, 0x23};
 void guest_exit0(void);
 void guest_exit1(void);
 
@@ -108,6 +122,20 @@ __asm__(
     "  mov 72(%r15), %r9\n  mov 80(%r15), %r10\n  mov 88(%r15), %r11\n  mov 96(%r15), %r12\n"
     "  mov 104(%r15), %r13\n  mov 112(%r15), %r14\n  mov 32(%r15), %rsp\n  mov 120(%r15), %r15\n"
     "  jmp *g_entry(%rip)\n"
+    /* The same, ending in a far jump into compatibility mode (selector 0x23: Linux's __USER32_CS). */
+    ".globl guest_enter32\n"
+    "guest_enter32:\n"
+    "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
+    "  mov %rsp, g_host_rsp(%rip)\n"
+    "  fxrstor64 g_in_fx(%rip)\n"
+    "  pushq g_in_flags(%rip)\n"
+    "  popfq\n"
+    "  lea g_in_gpr(%rip), %r15\n"
+    "  mov 0(%r15), %rax\n  mov 8(%r15), %rcx\n  mov 16(%r15), %rdx\n  mov 24(%r15), %rbx\n"
+    "  mov 40(%r15), %rbp\n  mov 48(%r15), %rsi\n  mov 56(%r15), %rdi\n  mov 64(%r15), %r8\n"
+    "  mov 72(%r15), %r9\n  mov 80(%r15), %r10\n  mov 88(%r15), %r11\n  mov 96(%r15), %r12\n"
+    "  mov 104(%r15), %r13\n  mov 112(%r15), %r14\n  mov 32(%r15), %rsp\n  mov 120(%r15), %r15\n"
+    "  ljmpl *g_far32(%rip)\n"
     ".globl guest_exit0\n"
     "guest_exit0:\n"
     "  movq $0, g_exit_idx(%rip)\n"
@@ -130,6 +158,32 @@ __asm__(
     "  pop %r15\n  pop %r14\n  pop %r13\n  pop %r12\n  pop %rbp\n  pop %rbx\n"
     "  ret\n");
 
+/*
+ * FS/GS bases per case. glibc keeps TLS (errno, the stack guard, the
+ * pointer guard setjmp mangles with) at FS, so the guest's FS base is set
+ * only between sigsetjmp and the guest, by raw syscalls, and the host's is
+ * put back before any C library code runs: right after the guest returns,
+ * and first thing in the signal handler (built -fno-stack-protector).
+ */
+#define ARCH_SET_GS 0x1001
+#define ARCH_SET_FS 0x1002
+#define ARCH_GET_FS 0x1003
+static uint64_t host_fs;
+static volatile int seg_set;
+
+static inline long raw_arch_prctl(long code, uint64_t addr) {
+  long ret;
+  __asm__ volatile("syscall" : "=a"(ret) : "a"(158L), "D"(code), "S"(addr) : "rcx", "r11", "memory");
+  return ret;
+}
+
+static inline void restore_segs(void) {
+  if (!seg_set) return;
+  raw_arch_prctl(ARCH_SET_FS, host_fs);
+  raw_arch_prctl(ARCH_SET_GS, 0);
+  seg_set = 0;
+}
+
 static sigjmp_buf host_env;
 static volatile int phase; /* 0 host, 2 guest running */
 static const struct case_in *cur_in;
@@ -149,6 +203,63 @@ static void fill_windows(uint32_t seed) {
   }
 }
 
+/*
+ * The scratch area outside the windows: a fixed background (same xorshift32
+ * stream as test/diff/scratch.ts) every case starts from; after a case every
+ * byte of it is compared with the background, summarised (count, first,
+ * last, two hashes over address and value) and put back.
+ */
+#define BACKGROUND_SEED 0x6a09e667u
+static uint8_t bg_data[DATA_SIZE], bg_stack[STACK_SIZE];
+
+static void scratch_fill(void) {
+  uint32_t s = BACKGROUND_SEED;
+  uint8_t *bufs[2] = {bg_data, bg_stack};
+  size_t sizes[2] = {DATA_SIZE, STACK_SIZE};
+  for (int w = 0; w < 2; w++) {
+    for (size_t i = 0; i < sizes[w]; i += 4) {
+      s ^= s << 13;
+      s ^= s >> 17;
+      s ^= s << 5;
+      memcpy(bufs[w] + i, &s, 4);
+    }
+  }
+  memcpy((void *)DATA_BASE, bg_data, DATA_SIZE);
+  memcpy((void *)STACK_BASE, bg_stack, STACK_SIZE);
+}
+
+static void scratch_check(struct case_out *o) {
+  const uint64_t spans[4][2] = {
+      {DATA_BASE, DATA_WIN}, {DATA_WIN + WIN_SIZE, DATA_BASE + DATA_SIZE},
+      {STACK_BASE, STACK_WIN}, {STACK_WIN + WIN_SIZE, STACK_BASE + STACK_SIZE},
+  };
+  uint32_t count = 0, first = 0, last = 0, ha = 0x811c9dc5u, hb = 0x9747b28cu;
+  for (int k = 0; k < 4; k++) {
+    uint64_t start = spans[k][0], end = spans[k][1];
+    uint8_t *mem = (uint8_t *)start;
+    const uint8_t *bg = start >= STACK_BASE ? bg_stack + (start - STACK_BASE) : bg_data + (start - DATA_BASE);
+    if (memcmp(mem, bg, end - start) == 0) continue;
+    for (uint64_t a = start; a < end; a++) {
+      uint8_t v = mem[a - start], w = bg[a - start];
+      if (v == w) continue;
+      if (count == 0) first = (uint32_t)a;
+      last = (uint32_t)a;
+      count++;
+      ha = (ha ^ (uint32_t)a) * 0x01000193u;
+      ha = (ha ^ v) * 0x01000193u;
+      hb = (hb ^ ((uint32_t)a ^ ((uint32_t)v << 24))) * 0x85ebca6bu;
+      hb ^= hb >> 13;
+      mem[a - start] = w;
+    }
+  }
+  o->scratch_count = count;
+  o->scratch_first = first;
+  o->scratch_last = last;
+  o->scratch_hash_a = ha;
+  o->scratch_hash_b = hb;
+  o->pad = 0;
+}
+
 static int in_window(uint64_t a, uint32_t len) {
   return (a >= DATA_WIN && a + len <= DATA_WIN + WIN_SIZE) ||
          (a >= STACK_WIN && a + len <= STACK_WIN + WIN_SIZE);
@@ -156,6 +267,7 @@ static int in_window(uint64_t a, uint32_t len) {
 
 static void handler(int sig, siginfo_t *si, void *ucv) {
   (void)si;
+  restore_segs();
   ucontext_t *uc = ucv;
   greg_t *g = uc->uc_mcontext.gregs;
   struct _libc_fpstate *fp = uc->uc_mcontext.fpregs;
@@ -191,7 +303,24 @@ static void *map_fixed(uint64_t addr, uint64_t size, int prot) {
   return p;
 }
 
+/* `harness --features`: the CPUID feature bits the forms need, as names (test/diff/native.ts). */
+static int print_features(void) {
+  unsigned a, b, c, d;
+  __cpuid_count(1, 0, a, b, c, d);
+  if (c & (1u << 22)) printf("movbe ");
+  if (c & (1u << 23)) printf("popcnt ");
+  __cpuid_count(7, 0, a, b, c, d);
+  if (b & (1u << 3)) printf("bmi1 ");
+  if (b & (1u << 8)) printf("bmi2 ");
+  if (b & (1u << 19)) printf("adx ");
+  __cpuid_count(0x80000001, 0, a, b, c, d);
+  if (c & (1u << 5)) printf("lzcnt ");
+  printf("\n");
+  return 0;
+}
+
 int main(int argc, char **argv) {
+  if (argc == 2 && strcmp(argv[1], "--features") == 0) return print_features();
   if (argc != 3) {
     fprintf(stderr, "usage: %s cases.bin results.bin\n", argv[0]);
     return 2;
@@ -214,12 +343,21 @@ int main(int argc, char **argv) {
   }
   fclose(f);
 
+  if (raw_arch_prctl(ARCH_GET_FS, (uint64_t)(uintptr_t)&host_fs)) { fprintf(stderr, "harness: arch_prctl(ARCH_GET_FS) failed\n"); return 2; }
   uint8_t *code = map_fixed(CODE_BASE, CODE_SIZE, PROT_READ | PROT_WRITE | PROT_EXEC);
   uint8_t *data = map_fixed(DATA_BASE, DATA_SIZE, PROT_READ | PROT_WRITE);
   uint8_t *stack = map_fixed(STACK_BASE, STACK_SIZE, PROT_READ | PROT_WRITE);
   memset(code, 0xcc, CODE_SIZE);
-  memset(data, 0, DATA_SIZE);
-  memset(stack, 0, STACK_SIZE);
+  /* Trampolines at CODE_BASE and CODE_BASE + 16 (64-bit code below 4 GiB): jmp *[rip+0] to guest_exit0/1. */
+  for (int e = 0; e < 2; e++) {
+    static const uint8_t jmp_ind[6] = {0xff, 0x25, 0, 0, 0, 0};
+    uint64_t target = (uint64_t)(uintptr_t)(e ? guest_exit1 : guest_exit0);
+    memcpy(code + 16 * e, jmp_ind, 6);
+    memcpy(code + 16 * e + 6, &target, 8);
+  }
+  (void)data;
+  (void)stack;
+  scratch_fill();
   __asm__ volatile("fxsave64 %0" : "=m"(g_in_fx));
   memcpy(g_in_fx + 24, &(uint32_t){0x1f80}, 4); /* MXCSR: defaults, all exceptions masked */
 
@@ -256,15 +394,24 @@ int main(int argc, char **argv) {
     int stub[2] = {0, 0};
     for (int e = 0; e < 2; e++) {
       uint64_t a = c->exit[e];
-      if (!a || a < CODE_BASE + 16 || a + 14 > CODE_BASE + CODE_SIZE - 16) continue;
+      if (!a || a < CODE_BASE + 32 || a + 14 > CODE_BASE + CODE_SIZE - 16) continue;
       if (a + 14 > CODE_ENTRY && a < CODE_ENTRY + c->code_len) continue;
       uint64_t b = c->exit[1 - e];
       if (b && (b + 14 > a && b < a + 14)) continue;
       stub[e] = 1;
     }
+    int mode32 = (c->flags & 2) != 0;
     for (int e = 0; e < 2; e++) {
       if (!stub[e]) continue;
       uint8_t *p = code + (c->exit[e] - CODE_BASE);
+      if (mode32) {
+        /* 32-bit code: ljmp 0x33:trampoline e (back to 64-bit mode, then on to guest_exit e). */
+        uint8_t far[7] = {0xea, 0, 0, 0, 0, 0x33, 0};
+        uint32_t t = (uint32_t)(CODE_BASE + 16 * e);
+        memcpy(far + 1, &t, 4);
+        memcpy(p, far, 7);
+        continue;
+      }
       uint64_t target = (uint64_t)(uintptr_t)(e ? guest_exit1 : guest_exit0);
       static const uint8_t jmp_ind[6] = {0xff, 0x25, 0, 0, 0, 0};
       memcpy(p, jmp_ind, 6);
@@ -277,7 +424,16 @@ int main(int argc, char **argv) {
     cur_out = &out[k];
     if (sigsetjmp(host_env, 0) == 0) {
       phase = 2;
-      guest_enter();
+      if (c->flags & 1) {
+        seg_set = 1;
+        if (raw_arch_prctl(ARCH_SET_FS, c->fs_base) || raw_arch_prctl(ARCH_SET_GS, c->gs_base)) {
+          restore_segs();
+          fprintf(stderr, "harness: case %zu: arch_prctl refused the FS/GS base\n", k);
+          return 2;
+        }
+      }
+      if (mode32) guest_enter32(); else guest_enter();
+      restore_segs();
       phase = 0;
       struct case_out *o = &out[k];
       o->vector = -1;
@@ -291,6 +447,7 @@ int main(int argc, char **argv) {
       if (stub[e]) memset(code + (c->exit[e] - CODE_BASE), 0xcc, 14);
     memcpy(out[k].data, (void *)DATA_WIN, WIN_SIZE);
     memcpy(out[k].stack, (void *)STACK_WIN, WIN_SIZE);
+    scratch_check(&out[k]);
     memset(code + (CODE_ENTRY - CODE_BASE), 0xcc, CODE_MAX);
   }
 
