@@ -13,6 +13,7 @@ import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { CF, LazyOp } from '../flags.ts';
 import { getReg, setReg, ea, readMem } from './operands.ts';
+import { shl64, shr64 } from './shift.ts';
 import { mulU32, mul64, W } from './muldiv.ts';
 
 /** Operand at position `pos` (register or the memory operand); 64-bit high half in c.outHi (0 for 32). */
@@ -30,19 +31,6 @@ function resultFlags(c: Cpu, size: number, lo: number, hi: number, cfof: number)
   c.fAux = cfof;
 }
 
-/** Logical right shift of (lo, hi) by n (0..63): low half returned, high in c.outHi. */
-function shr64(c: Cpu, lo: number, hi: number, n: number): number {
-  if (n === 0) { c.outHi = hi; return lo; }
-  if (n < 32) { c.outHi = hi >>> n; return (lo >>> n) | (hi << (32 - n)); }
-  c.outHi = 0; return hi >>> (n - 32);
-}
-
-/** Left shift of (lo, hi) by n (0..63). */
-function shl64(c: Cpu, lo: number, hi: number, n: number): number {
-  if (n === 0) { c.outHi = hi; return lo; }
-  if (n < 32) { c.outHi = (hi << n) | (lo >>> (32 - n)); return lo << n; }
-  c.outHi = lo << (n - 32); return 0;
-}
 
 /** Keep the low n bits of (lo, hi), n < 64; high half in c.outHi. */
 function lowBits(c: Cpu, lo: number, hi: number, n: number): number {

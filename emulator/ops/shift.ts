@@ -86,13 +86,14 @@ export function shiftHandler(c: Cpu, i: Insn): void {
   }
 }
 
-/** 64-bit value (lo, hi) shifted left by n in 0..63; result lo returned, hi in c.outHi. */
-function shl64(c: Cpu, lo: number, hi: number, n: number): number {
+/** 64-bit value (lo, hi) shifted left by n in 0..63; result lo returned, hi in c.outHi (also BMI2's shlx/rorx). */
+export function shl64(c: Cpu, lo: number, hi: number, n: number): number {
   if (n === 0) { c.outHi = hi; return lo; }
   if (n < 32) { c.outHi = (hi << n) | (lo >>> (32 - n)); return lo << n; }
   c.outHi = lo << (n - 32); return 0;
 }
-function shr64(c: Cpu, lo: number, hi: number, n: number): number {
+/** Logical right shift of (lo, hi) by n (0..63): low half returned, high in c.outHi. */
+export function shr64(c: Cpu, lo: number, hi: number, n: number): number {
   if (n === 0) { c.outHi = hi; return lo; }
   if (n < 32) { c.outHi = hi >>> n; return (lo >>> n) | (hi << (32 - n)); }
   c.outHi = 0; return hi >>> (n - 32);
