@@ -134,6 +134,8 @@ export class Cpu {
   stopRequested = false;
   /** Executions of a block before it is compiled to JS (0: never). */
   jitThreshold = DEFAULT_COMPILE_THRESHOLD;
+  /** Blocks compiled so far (a statistic: whether and how much the compiler ran). */
+  blocksCompiled = 0;
   /** When > 0, blocks execute at most this many instructions, a rep iteration counting as one (single-stepping, exact stops); compiled blocks are not chained. */
   stepLimit = 0;
   /** Run every block in the interpreter (exact stops after any access a hook watches, e.g. a debugger's read watchpoint). */

@@ -104,7 +104,7 @@ export function run(c: Cpu, budget: number): Stop {
       // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
       if (n === n0 && !step && !c.interpretOnly) {
         let f = b.compiled;
-        if (f === null && ++b.hits === c.jitThreshold) f = b.compiled = compileBlock(b, b.modeKey);
+        if (f === null && ++b.hits === c.jitThreshold) { f = b.compiled = compileBlock(b, b.modeKey); c.blocksCompiled++; }
         if (f !== null && (c.checks & b.checkMask) === 0) {
           k = f(c); c.icount += k; c.cur = null;
           // Chain compiled blocks while nothing needs the checks at the top of this loop:

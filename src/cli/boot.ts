@@ -23,8 +23,9 @@ const USAGE = `usage: bootpath boot [--kernel <bzImage>] [--vmlinux <file> | --s
                      [--until <symbol|address|startup_64>] [--cmdline <text>] [--ram <size>]
                      [--max-instructions <n>] [--placement top-down|bottom-up|<address>]
                      [--kernel-alignment <n>] [--purgatory <file>] [--seed <n>] [--json] [--quiet]
-                     [--gdb [[host:]port]] [--decompressor-elf <file>] [--report <file.html>]
+                     [--gdb [[host:]port]] [--decompressor-elf <file>] [--report <file.html>] [--no-compile]
   --kernel defaults to the bundled ${BUNDLED_KERNEL}
+  --no-compile  every instruction in the interpreter (the block compiler off): the same run, slower
   --report  also write a self-contained HTML report: memory map, timeline, image diff, dump, console
   --gdb     wait for gdb before the first instruction (default 127.0.0.1:1234; docs/debugging.md); --until is then optional`;
 
@@ -39,7 +40,7 @@ export const boot: Command = {
           entry: { type: 'string' }, until: { type: 'string' }, cmdline: { type: 'string' }, ram: { type: 'string' },
           'max-instructions': { type: 'string' }, placement: { type: 'string' }, 'kernel-alignment': { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
-          gdb: { type: 'string' }, 'decompressor-elf': { type: 'string' }, report: { type: 'string' },
+          gdb: { type: 'string' }, 'decompressor-elf': { type: 'string' }, report: { type: 'string' }, 'no-compile': { type: 'boolean' },
         }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
     const entry = v.entry === undefined ? 64 : Number(v.entry);
@@ -59,6 +60,7 @@ export const boot: Command = {
       maxInstructions: v['max-instructions'] !== undefined ? parseCount(v['max-instructions'], '--max-instructions') : DEFAULT_BUDGET,
       placement, kernelAlignment: v['kernel-alignment'] !== undefined ? parseCount(v['kernel-alignment'], '--kernel-alignment') : undefined,
       seed: v.seed !== undefined ? parseCount(v.seed, '--seed') : undefined,
+      ...(v['no-compile'] ? { compile: false } : {}),
       ...(v['decompressor-elf'] !== undefined ? { decompressorElf: v['decompressor-elf'] } : {}),
       serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)),
       progress: tty ? (p) => {

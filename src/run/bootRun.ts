@@ -103,6 +103,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
     const until = resolveTarget(options.until === undefined ? 'x86_64_start_kernel' : options.until, symbols);
     const gate = new SerialGate(options.serial);
     const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined });
+    if (options.compile === false) m.cpu.jitThreshold = 0; // 0: never compile a block
     options.beforeLoad?.(m, plan);
     if (options.snapshot) restoreSnapshot(m, options.snapshot);
     else loadPlan(m, plan);

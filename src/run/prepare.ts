@@ -61,6 +61,11 @@ export interface BootOptions {
   /** Seed of the machine's RNG (RDRAND/RDSEED), hence of the decompressor's KASLR choice (default 0). */
   seed?: number;
   /**
+   * false: run every instruction in the interpreter, the block compiler off — the same run (same instruction counts,
+   * state and memory), slower; a way to check the compiler. Default true.
+   */
+  compile?: boolean;
+  /**
    * Where kexec puts the kernel: 'kexec' (top-down for entry 64, bottom-up
    * for 32), 'top-down', 'bottom-up' or `{ address }`. Default 'kexec'.
    */

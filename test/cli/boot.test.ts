@@ -4,6 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { bootKexec } from '../../src/analysis/checkedBoot.ts';
+import { BUNDLED_KERNEL } from '../../src/boot/bundled.ts';
 
 const bin = new URL('../../bin/bootpath.js', import.meta.url).pathname;
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'boot', ...args], { encoding: 'utf8', timeout: 300_000 });
@@ -19,6 +21,18 @@ describe('bootpath boot', () => {
     expect(j.imageDiff.bytesDiffering).toBe(0);
     expect(j.console).toContain("I'm in purgatory");
     expect(j.phases.decompressor).toBeGreaterThan(0);
+  }, 300_000);
+
+  it('--no-compile runs the same boot in the interpreter: same state, console and footprint at the same count (into the decompressor)', () => {
+    const args = ['--entry', '32', '--max-instructions', '100000000', '--json'];
+    const [on, off] = [run(...args), run(...args, '--no-compile')].map((r) => JSON.parse(r.stdout));
+    expect(off.instructions).toBe(100_000_000);
+    expect(off.phase).toBe('decompressor');
+    for (const k of ['instructions', 'phase', 'phases', 'state', 'console', 'layout']) expect(off[k], k).toEqual(on[k]);
+    // and the interpreter really ran it alone: the library's run compiled nothing with compile: false
+    const opts = { kernel: BUNDLED_KERNEL, entry: 32 as const, maxInstructions: 20_000_000 };
+    expect(bootKexec({ ...opts, compile: false }).machine.cpu.blocksCompiled).toBe(0);
+    expect(bootKexec(opts).machine.cpu.blocksCompiled).toBeGreaterThan(0);
   }, 300_000);
 
   it('stops at the instruction budget with exit code 4 and a dump', () => {
