@@ -46,9 +46,10 @@ export function bootKexec(opts: BootOptions, extras: BootExtras = {}): BootResul
   rec?.attach(run);
   const result: BootResult = { ...run.runToEnd(), imageDiff: check.diff };
   if (rec) {
+    // The decompressor the extras name, else the one the boot prepared (its options' or the bundled one).
     const f = extras.decompressorElf;
-    const dec = f ? decompressorRegions(run.plan, run.elf, readVmlinux(new Uint8Array(readFileSync(f)), f)) : [];
-    result.layout = bootLayout(run, rec, dec);
+    const elf = f ? readVmlinux(new Uint8Array(readFileSync(f)), f) : run.prepared.decompressor;
+    result.layout = bootLayout(run, rec, elf ? decompressorRegions(run.plan, run.elf, elf) : []);
   }
   return result;
 }

@@ -8,12 +8,9 @@ import type { XenTimeline } from '../xen/attach.ts';
 import type { XenHypervisor } from '../xen/hypervisor.ts';
 import type { ResolvedScenario } from '../xen/scenarioResolve.ts';
 import type { StaleState } from '../xen/staleState.ts';
-import { readFileSync } from 'node:fs';
 import { ImageCheck } from './imageCheck.ts';
 import { FootprintRecorder, bootLayout } from '../run/footprint.ts';
 import { decompressorRegions } from '../boot/decompressorLayout.ts';
-import { bundledDecompressorElf } from '../boot/bundled.ts';
-import { readVmlinux } from '../boot/vmlinux.ts';
 import type { BootResult } from './checkedBoot.ts';
 
 /** A scenario boot run to its end (bootScenario). */
@@ -50,8 +47,8 @@ export function bootScenario(r: ResolvedScenario, o: ScenarioOverrides = {}, ext
   rec?.attach(boot.run);
   const result: BootResult = { ...boot.run.runToEnd(), imageDiff: check.diff };
   if (rec) {
-    const f = bundledDecompressorElf(r.kernelPath);
-    result.layout = bootLayout(boot.run, rec, f ? decompressorRegions(boot.run.plan, boot.run.elf, readVmlinux(new Uint8Array(readFileSync(f)), f)) : []);
+    const dec = boot.run.prepared.decompressor;
+    result.layout = bootLayout(boot.run, rec, dec ? decompressorRegions(boot.run.plan, boot.run.elf, dec) : []);
   }
   const x = boot.xen();
   const run: ScenarioRun = { result, timeline: x.attachment.timeline, xen: x.xen, scenario: r, state: boot.state, options: boot.options, image: null };

@@ -3,7 +3,6 @@
 // kernel and a snapshot after loading once per seed, run the reference of a
 // seed (no stale frame, with the footprint recorder: the regions) and run
 // one (gfn, seed, shift) from the snapshot, classified.
-import { readFileSync } from 'node:fs';
 import { loadScenario, type ScenarioSpec } from '../xen/scenario.ts';
 import { resolveScenario, type ResolvedScenario } from '../xen/scenarioResolve.ts';
 import { prepareScenario, startScenario } from '../run/scenarioRun.ts';
@@ -11,8 +10,7 @@ import { FootprintRecorder } from '../run/footprint.ts';
 import type { BootRun } from '../run/bootRun.ts';
 import type { LoadPlan } from '../boot/kexec/index.ts';
 import { decompressorPlacement, decompressorRegions } from '../boot/decompressorLayout.ts';
-import { bundledDecompressorElf } from '../boot/bundled.ts';
-import { readVmlinux, type Vmlinux } from '../boot/vmlinux.ts';
+import type { Vmlinux } from '../boot/vmlinux.ts';
 import { ImageCheck } from './imageCheck.ts';
 import { placeWrites, type ScenarioRun } from './scenarioBoot.ts';
 import type { BootResult } from './checkedBoot.ts';
@@ -33,7 +31,6 @@ export class SweepExecutor {
   readonly kernelPath: string;
   /** Prepared kernels and snapshots by seed (the two most recent: runs come seed by seed). */
   private readonly cache = new Map<number, { r: ResolvedScenario; pre: Prepared }>();
-  private decompressorElf: Vmlinux | null | undefined;
 
   constructor(readonly job: SweepJob) {
     this.spec = loadScenario(job.scenarioFile);
@@ -53,14 +50,6 @@ export class SweepExecutor {
     return c;
   }
 
-  private decompressor(): Vmlinux | null {
-    if (this.decompressorElf === undefined) {
-      const f = bundledDecompressorElf(this.kernelPath);
-      this.decompressorElf = f ? readVmlinux(new Uint8Array(readFileSync(f)), f) : null;
-    }
-    return this.decompressorElf;
-  }
-
   /** The reference run of a seed: the scenario without a stale frame, the job's budget, with the frames each phase touched. */
   reference(seed: number): SweepReference {
     const { r, pre } = this.seeded(seed);
@@ -68,7 +57,7 @@ export class SweepExecutor {
     const boot = startScenario(r, { sharedInfoGpa: null, prepared: pre.prepared, snapshot: pre.snapshot, maxInstructions: this.job.budget }, [rec]);
     rec.attach(boot.run);
     const res = boot.run.runToEnd();
-    return referenceOf(seed, boot.run, res, rec, this.decompressor());
+    return referenceOf(seed, boot.run, res, rec, pre.prepared.decompressor);
   }
 
   /** One run: the stale shared_info at `run.gfn`, the scenario with `run.seed`, its schedules shifted by `run.shift`; classified. */

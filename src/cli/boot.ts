@@ -78,7 +78,7 @@ export const boot: Command = {
     // Test-only: make the machine fail inside the run at an instruction count (how internal errors are reported is tested with it).
     const failAt = process.env.BOOTPATH_TEST_FAIL_AT;
     if (failAt !== undefined) options.prepare = (m) => m.scheduler.at(Number(failAt), () => { throw new TypeError('injected by BOOTPATH_TEST_FAIL_AT'); });
-    const r = bootKexec(reportOptions ?? options, { layout: json || reportOptions !== null, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
+    const r = bootKexec(reportOptions ?? options, { layout: json || reportOptions !== null }); // the decompressor ELF comes with the options
     if (reportOptions) writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
     if (lastLine) process.stderr.write(`\r${' '.repeat(lastLine.length)}\r`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;

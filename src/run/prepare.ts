@@ -112,6 +112,8 @@ export interface PreparedKexec {
   symbols: KernelSymbols;
   /** kexec's load plan. */
   plan: LoadPlan;
+  /** The decompressor's ELF (`BootOptions.decompressorElf`, or the one bundled beside a bundled bzImage), when known. */
+  decompressor: Vmlinux | null;
 }
 
 /**
@@ -129,16 +131,18 @@ export function prepareKexec(opts: BootOptions): PreparedKexec {
     kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
     ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
   });
-  const decompressor = decompressorSymbolsFor(opts, plan, elf);
-  return { kernelName, payload, elf, symbols: decompressor ? { ...symbols, decompressor } : symbols, plan };
+  const decompressor = decompressorElfOf(opts);
+  const decSymbols = decompressor ? decompressorSymbols(plan, elf, decompressor) : undefined;
+  return { kernelName, payload, elf, symbols: decSymbols ? { ...symbols, decompressor: decSymbols } : symbols, plan, decompressor };
 }
 
-function decompressorSymbolsFor(opts: BootOptions, plan: LoadPlan, elf: Vmlinux) {
+/** The decompressor's ELF a boot names, or the one bundled beside a bundled bzImage; null when there is none. */
+function decompressorElfOf(opts: BootOptions): Vmlinux | null {
   const file = opts.decompressorElf !== undefined ? opts.decompressorElf : typeof opts.kernel === 'string' ? bundledDecompressorElf(opts.kernel) : null;
-  if (!file) return undefined;
+  if (!file) return null;
   let bytes: Uint8Array;
   try { bytes = new Uint8Array(readFileSync(file)); } catch (e) { throw new InputError(`${file}: cannot read the decompressor ELF: ${(e as Error).message}`); }
-  return decompressorSymbols(plan, elf, readVmlinux(bytes, file));
+  return readVmlinux(bytes, file);
 }
 
 function kernelBytes(k: string | Uint8Array): Uint8Array {
