@@ -138,40 +138,29 @@ function physOf(m: BootMachine, lin: bigint): number | null {
 
 
 /**
- * The last instruction in [from, to) that writes register `reg`, by
- * single-stepping a re-run; with the register's value just after it. Only
- * the latest candidate is kept (the decoder's objects of the others are
- * freed as the scan goes), so long windows cost time, not memory.
+ * The last instruction in [from, to) that `pred` accepts, by single-stepping
+ * a re-run; with `after(machine)` taken just after it ran. Only the latest
+ * candidate is kept (the decoder's objects of the others are freed as the
+ * scan goes), so long windows cost time, not memory.
  */
-function lastWriterOf(rerun: Rerun, reg: number, from: number, to: number): { icount: number; rip: bigint; ins: Decoded; value: bigint } | null {
+function lastMatching<T>(rerun: Rerun, pred: (ins: Instruction) => boolean, from: number, to: number, after: (m: BootMachine) => T): { icount: number; rip: bigint; ins: Decoded; value: T } | null {
   const m = rerun(Math.max(0, from));
-  let found: { icount: number; rip: bigint; ins: Decoded; value: bigint } | null = null;
-  while (m.cpu.icount < to) {
-    const icount = m.cpu.icount, rip = m.cpu.getRip();
-    const ins = decodeAtRip(m);
-    const writesReg = registerAccesses(ins.ins).some((a) => a.reg === reg && writes(a.mode));
-    m.run(1);
-    const stuck = m.cpu.icount === icount; // faulted or stopped: nothing more to scan
-    if (writesReg) { found?.ins.ins.free(); found = { icount, rip, ins, value: m.cpu.getReg(reg) }; } else ins.ins.free();
-    if (stuck) break;
-  }
-  return found;
-}
-
-/** The last instruction in [from, to) that `pred` accepts, by single-stepping a re-run (as lastWriterOf). */
-function lastMatching(rerun: Rerun, pred: (ins: Instruction) => boolean, from: number, to: number): { icount: number; rip: bigint; ins: Decoded } | null {
-  const m = rerun(Math.max(0, from));
-  let found: { icount: number; rip: bigint; ins: Decoded } | null = null;
+  let found: { icount: number; rip: bigint; ins: Decoded; value: T } | null = null;
   while (m.cpu.icount < to) {
     const icount = m.cpu.icount, rip = m.cpu.getRip();
     const ins = decodeAtRip(m);
     const hit = pred(ins.ins);
     m.run(1);
-    const stuck = m.cpu.icount === icount;
-    if (hit) { found?.ins.ins.free(); found = { icount, rip, ins }; } else ins.ins.free();
+    const stuck = m.cpu.icount === icount; // faulted or stopped: nothing more to scan
+    if (hit) { found?.ins.ins.free(); found = { icount, rip, ins, value: after(m) }; } else ins.ins.free();
     if (stuck) break;
   }
   return found;
+}
+
+/** The last instruction in [from, to) that writes register `reg`, with the register's value just after it. */
+function lastWriterOf(rerun: Rerun, reg: number, from: number, to: number): { icount: number; rip: bigint; ins: Decoded; value: bigint } | null {
+  return lastMatching(rerun, (ins) => registerAccesses(ins).some((a) => a.reg === reg && writes(a.mode)), from, to, (m) => m.cpu.getReg(reg));
 }
 
 /**
@@ -179,9 +168,7 @@ function lastMatching(rerun: Rerun, pred: (ins: Instruction) => boolean, from: n
  * (mov or pop to a segment register, lss/lfs/lgs), or null for any other
  * instruction or a null selector.
  */
-function segmentLoadSelector(m: BootMachine): { selector: number } | null {
-  const d = decodeAtRip(m);
-  const ins = d.ins;
+function segmentLoadSelector(m: BootMachine, ins: Instruction): { selector: number } | null {
   let selector: number | null = null;
   const sreg = ins.op0Kind === OpKind.Register && ins.op0Register >= Register.ES && ins.op0Register <= Register.GS;
   if (ins.mnemonic === Mnemonic.Mov && sreg && ins.op1Kind === OpKind.Register) {
@@ -193,7 +180,6 @@ function segmentLoadSelector(m: BootMachine): { selector: number } | null {
     const p = r ? physOf(m, ins.mnemonic === Mnemonic.Mov || ins.mnemonic === Mnemonic.Pop ? r.lin : r.lin + BigInt(r.size - 2)) : null;
     if (p !== null) { const b = m.ram.read(p, 2); selector = b[0]! | (b[1]! << 8); }
   }
-  ins.free();
   return selector !== null && (selector & ~3) !== 0 && !(selector & 4) ? { selector } : null;
 }
 
@@ -209,6 +195,7 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
   const fRip = mf.cpu.getRip();
   const regsRead = registerAccesses(f.ins).filter((a, k, all) => reads(a.mode) && a.reg !== 4 && all.findIndex((b) => b.reg === a.reg && reads(b.mode)) === k);
   const memRead = memoryReads(mf, f.ins);
+  const table = segmentLoadSelector(mf, f.ins);
   const regText = regsRead.map((a) => `${GPR[a.reg]} = ${hex(mf.cpu.getReg(a.reg))}`).join(', ');
   step({ kind: 'fault', icount: opts.faultIcount, rip: fRip, where: opts.describe(fRip, opts.faultIcount), instruction: f.text, bytes: hexBytes(f.bytes),
     text: `faulting instruction \`${f.text}\` at ${opts.describe(fRip, opts.faultIcount)}${regText ? ` with ${regText}` : ''}` });
@@ -227,13 +214,14 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
       : memRead.length ? memFollow(mf, memRead[0]!, opts.faultIcount) : null;
   // A segment load fails on the descriptor table, not on its operand (a constant selector, as often as not):
   // follow the GDT — the bytes of the descriptor, or of the limit that excludes it — to where they came from.
-  const table = segmentLoadSelector(mf);
   if (table) {
-    const lg = lastMatching(opts.rerun, (i) => i.mnemonic === Mnemonic.Lgdt, opts.faultIcount - window, opts.faultIcount);
+    const lg = lastMatching(opts.rerun, (i) => i.mnemonic === Mnemonic.Lgdt, opts.faultIcount - window, opts.faultIcount, () => null);
     const c = mf.cpu;
     const base = (BigInt(c.gdtrBaseHi >>> 0) << 32n) | BigInt(c.gdtrBaseLo >>> 0), limit = c.gdtrLimit >>> 0;
     const index = table.selector & ~7;
     const beyond = index + 7 > limit;
+    // The descriptor is 8 bytes at base + index, unless the limit excludes it: then the limit is what to follow.
+    if (!beyond) follow = memFollow(mf, { lin: base + BigInt(index), size: 8 }, opts.faultIcount);
     if (lg) {
       const ml = opts.rerun(lg.icount);
       const operand = memoryReads(ml, lg.ins.ins)[0];
@@ -241,11 +229,8 @@ export function buildCauseChain(opts: CauseChainOptions): CauseStep[] {
       lg.ins.ins.free();
       step({ kind: 'register', icount: lg.icount, rip: lg.rip, where: opts.describe(lg.rip, lg.icount), instruction: text, bytes, value: `${hex(base)}/${hex(limit)}`,
         text: `selector ${hex(table.selector)} needs GDT bytes ${hex(index)}..${hex(index + 7)}${beyond ? `, beyond the GDT limit ${hex(limit)}` : ''}; GDTR (base ${hex(base)}, limit ${hex(limit)}) was loaded by \`${text}\` at ${opts.describe(lg.rip, lg.icount)}` });
-      // The limit is the first 2 bytes of lgdt's operand; a descriptor within it is 8 bytes at base + index.
-      follow = beyond ? (operand ? memFollow(ml, { lin: operand.lin, size: 2 }, lg.icount) : null)
-        : memFollow(mf, { lin: base + BigInt(index), size: 8 }, opts.faultIcount);
-    } else if (!beyond) {
-      follow = memFollow(mf, { lin: base + BigInt(index), size: 8 }, opts.faultIcount);
+      // The limit is the first 2 bytes of lgdt's operand.
+      if (beyond && operand) follow = memFollow(ml, { lin: operand.lin, size: 2 }, lg.icount);
     }
   }
   // Corrupted code: the instruction itself is the bad data.
