@@ -122,6 +122,18 @@ export function setArithFlags(c: Cpu, bits: number): void {
   c.fAux = bits & ARITH_FLAGS;
 }
 
+/**
+ * Replace CF and OF and keep the other four (what a rotate does) without
+ * computing them: ZF, SF and PF still come from the last result, AF is
+ * carried in fAux. Stays lazy unless the flags were already explicit.
+ */
+export function setCfOf(c: Cpu, cf: number, of: number): void {
+  const bits = (cf ? CF : 0) | (of ? OF : 0);
+  if (c.fOp === LazyOp.None) { c.fAux = (c.fAux & ~(CF | OF)) | bits; return; }
+  c.fAux = (getAF(c) << 4) | bits;
+  c.fOp = LazyOp.Result;
+}
+
 /** Evaluate condition code cc (0..15, the x86 encoding order O NO B AE E NE BE A S NS P NP L GE LE G). */
 export function condition(c: Cpu, cc: number): boolean {
   // The compare-and-branch pair is the hottest case: answer it from the operands.

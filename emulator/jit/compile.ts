@@ -5,8 +5,8 @@
 // stored only before instructions that can fault or that end the block.
 import type { Cpu } from '../cpu.ts';
 import type { Block } from '../insn.ts';
-import { condition, arithFlags, setArithFlags, getCF, CF, OF } from '../flags.ts';
-import { emit, type EmitState } from './emit.ts';
+import { condition, getCF } from '../flags.ts';
+import { emit, CUR, type EmitState } from './emit.ts';
 import { lea } from '../ops/move.ts';
 import { CHECK_AC, CHECK_DBG } from '../regs.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
@@ -15,11 +15,6 @@ import { jcc, jmpRel } from '../ops/branch.ts';
 export const DEFAULT_COMPILE_THRESHOLD = 40;
 
 export type CompiledBlock = (c: Cpu) => number;
-
-/** Rotates change only CF and OF (used by emitted rotate code whose flags are live). */
-function rotateFlags(c: Cpu, cf: number, of: number): void {
-  setArithFlags(c, (arithFlags(c) & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0));
-}
 
 const HI_WRITE = /hi\[(\d+)\] = ([^;]+);/g;
 
@@ -46,48 +41,92 @@ export function elideHiZero(code: string, known: Set<number>): string {
 }
 
 const REG_REF = /\b(lo|hi)\[(\d+)\]/g;
-const REG_WRITE = /\b(lo|hi)\[(\d+)\] =(?!=)/g;
-/** Placeholders in the generated body for the register write-back (before leaving or calling out) and reload (after a handler call). */
-const SYNC_OUT = '/*out*/', SYNC_IN = '/*in*/';
-/** Placeholders for the lazy-flag fields alone: stored before emitted code reads them from the Cpu (cond, cf, rot), reloaded after rot writes them. */
-const FLAGS_OUT = '/*fout*/', FLAGS_IN = '/*fin*/';
 const FLAG_WRITE = /\bc\.f(Op|Size|Aux|Ah|Bh|Rh|A|B|R) =(?!=)/g;
+const FLAG_READ = /\bc\.f(Op|Size|Aux|Ah|Bh|Rh|A|B|R)\b/g;
+/** A local's name in rewritten code (L3, H3, fA), and whether this occurrence assigns it. */
+const LOCAL_REF = /\b([LH]\d+|f(?:Op|Size|Aux|Ah|Bh|Rh|A|B|R))\b( =(?!=))?/g;
+/** Placeholders rendered once the block is known: write-back of snapshot N, the flags alone of snapshot N, reload of everything. */
+const OUT_MARK = /\/\*out:(\d+|all)\*\//g, FLAGS_OUT_MARK = /\/\*fout:(\d+)\*\//g, SYNC_IN = '/*in*/';
 
 /**
- * Guest registers held in JS locals (L<n>, H<n>) for the whole compiled
+ * Guest registers (L<n>, H<n> for lo[n], hi[n]) and lazy-flag fields (f<Field>
+ * for c.f<Field>, flags.ts) held in JS locals for the whole compiled
  * function, so V8 keeps them in machine registers instead of loading and
  * storing the Int32Arrays per instruction. Emitted code names registers as
- * `lo[n]`/`hi[n]`; this rewrites them, and at each exit (return, handler
- * call, a fault's catch) the halves the block writes are stored back. Handler
- * calls see the CPU in memory and may change any register: the halves the
- * block uses are reloaded after them.
+ * `lo[n]`/`hi[n]` and flag fields as `c.f<Field>`; `rewrite` renames them,
+ * instruction by instruction in program order. A local is loaded at entry
+ * only if the block may read it before writing it, and each exit (return,
+ * handler call, a fault's catch) stores back only what was written before
+ * it: small blocks that set a register's high half to 0 or overwrite the
+ * flags never load them. A block that loops inside its function loads every
+ * local and stores every written one (any of them may have been written by
+ * the last pass). Handler calls see the CPU in memory and may change
+ * anything: every local is reloaded after them.
  */
 class RegLocals {
-  readonly used = new Set<string>();
-  readonly written = new Set<string>();
-  /** Lazy-flag fields (flags.ts) the emitted code sets, held in locals f<Field> the same way. */
-  readonly flags = new Set<string>();
+  /** Every local referenced. */
+  private readonly used = new Set<string>();
+  /** Locals read (or written only conditionally) before any write: loaded at entry. */
+  private readonly entry = new Set<string>();
+  /** Locals written so far, in program order. */
+  private readonly written = new Set<string>();
+  /** The `written` set at each positional write-back marker. */
+  private readonly snaps: string[][] = [];
+  constructor(private readonly loops: boolean) {}
+
+  /** Rename one instruction's registers and flag fields to locals, recording what it reads and writes. */
   rewrite(code: string): string {
-    for (const m of code.matchAll(REG_WRITE)) this.written.add(`${m[1]}${m[2]}`);
-    const reads = code.includes('cond(c') || code.includes('cf(c)') || code.includes('rot(c');
-    code = code.replace(FLAG_WRITE, (_all, f: string) => { this.flags.add(f); return `f${f} =`; });
-    code = code.replace(REG_REF, (_all, half: string, n: string) => { this.used.add(`${half}${n}`); return `${half === 'lo' ? 'L' : 'H'}${n}`; });
-    return `${reads ? FLAGS_OUT : ''}${code}${code.includes('rot(c') ? FLAGS_IN : ''}`;
+    const callsFlagReader = code.includes('cond(c') || code.includes('cf(c)');
+    code = code.replace(FLAG_WRITE, (_all, f: string) => `f${f} =`).replace(FLAG_READ, (_all, f: string) => `f${f}`)
+      .replace(REG_REF, (_all, half: string, n: string) => `${half === 'lo' ? 'L' : 'H'}${n}`);
+    // Reads anywhere in the instruction count as coming before its writes; a write under `if` may not
+    // happen, so the local must hold the old value: loaded at entry unless written before.
+    const conditional = code.includes('if (');
+    const writes: string[] = [];
+    for (const m of code.matchAll(LOCAL_REF)) {
+      const k = m[1]!;
+      this.used.add(k);
+      if (m[2] !== undefined) writes.push(k);
+      if ((m[2] === undefined || conditional) && !this.written.has(k)) this.entry.add(k);
+    }
+    const pre = callsFlagReader ? `/*fout:${this.snapshot()}*/` : '';
+    for (const k of writes) this.written.add(k);
+    return pre + code;
   }
-  private flagsOut(): string { return [...this.flags].map((f) => `c.f${f} = f${f};`).join(' '); }
-  private flagsIn(): string { return [...this.flags].map((f) => `f${f} = c.f${f};`).join(' '); }
-  private static local(k: string): string { return `${k[0] === 'l' ? 'L' : 'H'}${k.slice(2)}`; }
-  private static slot(k: string): string { return `${k.slice(0, 2)}[${k.slice(2)}]`; }
-  /** Declarations loading every used half. */
+  /** Remember what has been written so far; returns the snapshot's number. */
+  snapshot(): number { this.snaps.push([...this.written]); return this.snaps.length - 1; }
+  /** Marker for storing back everything written so far (before a handler call, at an exit). */
+  out(): string { return `/*out:${this.snapshot()}*/`; }
+  /** Marker for the catch of a fault at `pos`-th instruction... see catchOut. */
+  private static slot(k: string): string { return k[0] === 'f' ? `c.${k}` : `${k[0] === 'L' ? 'lo' : 'hi'}[${k.slice(1)}]`; }
+  private stores(keys: Iterable<string>, flagsOnly = false): string {
+    return [...keys].filter((k) => !flagsOnly || k[0] === 'f').map((k) => `${RegLocals.slot(k)} = ${k};`).join(' ');
+  }
+  /** Declarations: loaded at entry where needed, else 0 (never stored before written). */
   prologue(): string {
-    return [...[...this.used].map((k) => `let ${RegLocals.local(k)} = ${RegLocals.slot(k)};`), ...[...this.flags].map((f) => `let f${f} = c.f${f};`)].join(' ');
+    return [...this.used].map((k) => `let ${k} = ${this.loops || this.entry.has(k) ? RegLocals.slot(k) : '0'};`).join(' ');
   }
-  /** Store back every half the function writes (the others still equal memory), and the flag fields. */
-  out(): string { return [...[...this.written].map((k) => `${RegLocals.slot(k)} = ${RegLocals.local(k)};`), this.flagsOut()].join(' '); }
-  /** Reload every used half and flag field (after a handler call). */
-  in(): string { return [...[...this.used].map((k) => `${RegLocals.local(k)} = ${RegLocals.slot(k)};`), this.flagsIn()].join(' '); }
+  /**
+   * The catch's write-back: what was written before the faulting instruction
+   * (the one c.cur names; only memory accesses fault in emitted code). `sites`
+   * pairs each access's instruction position (Insn.pos) with its snapshot, in order.
+   */
+  catchOut(sites: [number, number][]): string {
+    if (this.loops || sites.length === 0) return `/*out:all*/`;
+    // Cumulative: a fault at a later site falls through the stores of the earlier ones.
+    const parts: string[] = [];
+    for (let j = sites.length - 1; j >= 0; j--) {
+      const [pos, snap] = sites[j]!;
+      const before = j === 0 ? new Set<string>() : new Set(this.snaps[sites[j - 1]![1]]);
+      parts.push(`case ${pos}: ${this.stores(this.snaps[snap]!.filter((k) => !before.has(k)))}`);
+    }
+    return `switch (c.cur === null ? -1 : c.cur.pos) { ${parts.join(' ')} }`;
+  }
   render(body: string): string {
-    return body.split(SYNC_OUT).join(this.out()).split(SYNC_IN).join(this.in()).split(FLAGS_OUT).join(this.flagsOut()).split(FLAGS_IN).join(this.flagsIn());
+    const all = [...this.written];
+    return body.replace(OUT_MARK, (_m, n: string) => this.stores(n === 'all' || this.loops ? all : this.snaps[Number(n)]!))
+      .replace(FLAGS_OUT_MARK, (_m, n: string) => this.stores(this.loops ? all : this.snaps[Number(n)]!, true))
+      .split(SYNC_IN).join([...this.used].map((k) => `${k} = ${RegLocals.slot(k)};`).join(' '));
   }
 }
 
@@ -95,8 +134,8 @@ class RegLocals {
 export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
   const insns = b.insns;
   const n = insns.length;
-  const names: string[] = ['cond', 'rot', 'cf'];
-  const values: unknown[] = [condition, rotateFlags, getCF];
+  const names: string[] = ['cond', 'cf'];
+  const values: unknown[] = [condition, getCF];
   const lines: string[] = [];
   const st: EmitState = { flags: null, flagsLive: true };
   // Flag liveness, backwards: all flags are live at the block's end; an
@@ -110,10 +149,20 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     const reads = inline === null || inline.mayFault ? 63 : i.flagsRead;
     live = (live & ~i.flagsWrite) | reads;
   }
+  // A block that branches back to its own start loops inside the function (registers stay in locals across
+  // iterations): another iteration runs when RIP is back at the start, it fits before c.limit and nothing asks
+  // the run loop to look (the conditions under which run.ts chains compiled blocks). Iterations done are
+  // added to c.icount; the return value counts the last one, as for any block.
+  const l = insns[n - 1]!;
+  const loops = emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null && !b.atBreakpoint
+    && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
   // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
   // another `hi[n] = 0;` for them is dropped. Handler calls forget everything.
   const hiZero = new Set<number>();
-  const regs = new RegLocals();
+  const regs = new RegLocals(loops);
+  /** Memory accesses that may fault, as [instruction position, write-back snapshot before it]. */
+  const faultSites: [number, number][] = [];
+  let calls = false;
   for (let k = 0; k < n; k++) {
     const i = insns[k]!;
     names.push(`i${k}`); values.push(i);
@@ -121,40 +170,34 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     st.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
     const e = emit(i, i.exec, st, codeBits);
     if (e !== null) {
-      // A fault takes RIP from c.cur (run.ts); RIP itself is needed only where the block ends.
-      if (last) lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-      else if (e.mayFault) lines.push(`c.cur = i${k};`);
-      lines.push(regs.rewrite(elideHiZero(e.code, hiZero)));
-      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; ${SYNC_OUT} return ${k + 1}; }`);
+      // RIP is needed only where the block ends; a memory access names its instruction (c.cur) for faults and write records.
+      if (last) lines.push(`c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+      if (e.mayFault) faultSites.push([i.pos, regs.snapshot()]);
+      lines.push(regs.rewrite(elideHiZero(e.code, hiZero)).split(CUR).join(`c.cur = i${k};`));
+      // A write that reached a code page ends the block after this instruction (c.blockExit).
+      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { ${regs.out()} c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
       continue;
     }
+    calls = true;
     st.flags = null; // the handler may change the flags
     hiZero.clear(); // and any register
     names.push(`h${k}`); values.push(i.exec);
     lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-    lines.push(`${SYNC_OUT} d = 0; h${k}(c, i${k});`);
+    lines.push(`${regs.out()} d = 0; h${k}(c, i${k});`);
     if (!last) lines.push(`${SYNC_IN} d = 1; if (c.blockExit) return ${k + 1};`);
     else lines.push(`return ${n};`);
   }
-  const lastIsCall = lines[lines.length - 1] === `return ${n};`;
-  // A block that branches back to its own start loops inside the function (registers stay in locals across
-  // iterations): another iteration runs when RIP is back at the start, it fits before c.limit and nothing asks
-  // the run loop to look (the conditions under which run.ts chains compiled blocks). Iterations done are
-  // added to c.icount; the return value counts the last one, as for any block.
-  const l = insns[n - 1]!;
-  const loops = !lastIsCall && !b.atBreakpoint && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
-  const calls = names.some((x) => x.startsWith('h'));
   const ready = 'c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0';
   if (loops) lines.push(`if (c.ripLo === ${b.ripLo} && c.ripHi === ${b.ripHi} && ${calls ? ready : 'go'} && !c.blockExit && !c.stopRequested && c.icount + ${2 * n} <= c.limit) { c.icount += ${n}; continue; }`);
-  if (!lastIsCall) lines.push(`${SYNC_OUT} return ${n};`);
+  if (emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null) lines.push(`${regs.out()} return ${n};`);
   // A fault thrown by emitted code leaves through the catch with the registers as they were before the faulting
   // instruction; one thrown by a handler (d = 0) leaves them as the handler left them in memory, as the interpreter does.
   const body = [
     'const lo = c.lo, hi = c.hi;',
-    'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0, d = 1;',
+    'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0, x = 0, d = 1;',
     loops && !calls ? `const go = ${ready};` : '',
     regs.prologue(),
-    'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${SYNC_OUT} } throw e; }`,
+    'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${regs.catchOut(faultSites)} } throw e; }`,
   ].join('\n');
   return { source: `return function block(c) {\n${regs.render(body)}\n};`, names, values };
 }

@@ -35,21 +35,29 @@ const KIND: Record<number, FlagsKnown['kind']> = {
 
 /**
  * Effective address into locals el/eh, or null when the form is not handled here.
- * 64-bit code: flat addressing (no segment base applies). 32-bit code: base of segment i.seg added, 32-bit wrap.
+ * 64-bit code: flat addressing (no segment base applies), summed in 32-bit halves with carries
+ * (integer operations only). 32-bit code: base of segment i.seg added, 32-bit wrap.
  */
 export function emitEA(i: Insn, codeBits: number): string | null {
-  const parts: string[] = [];
-  const dl = i.dispLo >>> 0;
   if (i.asize === 64 && codeBits === 64 && i.seg < 0) {
-    if (i.base < 0 && i.index < 0) return `el = ${i.dispLo}; eh = ${i.dispHi};`;
-    parts.push(`s = ${dl}`);
-    if (i.base >= 0) parts.push(` + (lo[${i.base}] >>> 0)`);
-    if (i.index >= 0) parts.push(` + (lo[${i.index}] >>> 0) * ${1 << i.scale}`);
-    const hiParts = [`${i.dispHi}`];
-    if (i.base >= 0) hiParts.push(`hi[${i.base}]`);
-    if (i.index >= 0) hiParts.push(`hi[${i.index}] * ${1 << i.scale}`);
-    const carry = i.index >= 0 ? 'Math.floor(s / 4294967296)' : '(s > 4294967295 ? 1 : 0)';
-    return `${parts.join('')}; el = s | 0; eh = (${hiParts.join(' + ')} + ${carry}) | 0;`;
+    // Terms as [low, high] 32-bit halves: base, scaled index (in s:x), displacement.
+    const terms: [string, string][] = [];
+    const pre: string[] = [];
+    if (i.base >= 0) terms.push([`lo[${i.base}]`, `hi[${i.base}]`]);
+    if (i.index >= 0) {
+      if (i.scale === 0) terms.push([`lo[${i.index}]`, `hi[${i.index}]`]);
+      else {
+        pre.push(`s = lo[${i.index}] << ${i.scale}; x = (hi[${i.index}] << ${i.scale}) | (lo[${i.index}] >>> ${32 - i.scale});`);
+        terms.push(['s', 'x']);
+      }
+    }
+    if (i.dispLo !== 0 || i.dispHi !== 0 || terms.length === 0) terms.push([`${i.dispLo | 0}`, `${i.dispHi | 0}`]);
+    const code = [...pre, `el = ${terms[0]![0]}; eh = ${terms[0]![1]};`];
+    for (const [tl, th] of terms.slice(1)) {
+      // Carry out of the low halves: the sum is below the addend (unsigned).
+      code.push(`el = (el + ${tl}) | 0; eh = (eh + ${th} + ((el >>> 0) < (${tl} >>> 0) ? 1 : 0)) | 0;`);
+    }
+    return code.join(' ');
   }
   if (i.asize === 32 && codeBits === 32 && i.seg !== 1) { // CS-relative operands are always checked (handler path)
     let e = `${i.dispLo}`;
@@ -61,8 +69,25 @@ export function emitEA(i: Insn, codeBits: number): string | null {
   return null;
 }
 
-function load(size: number): string {
-  return size === 64 ? 'c.read64(el, eh)' : size === 32 ? 'c.read32(el, eh)' : size === 16 ? 'c.read16(el, eh)' : 'c.read8(el, eh)';
+/** Where the block compiler puts `c.cur = i<k>;` (a memory access may fault or record a write: either needs the instruction). */
+export const CUR = '/*cur*/';
+
+/**
+ * Read `size` bits at el:eh into `dst` (for 64, the low half; the high half
+ * into `dstHi`) through the Cpu's read (TLB, page walk, devices, faults);
+ * `rmw` reads as readRmw* does, translated for the store that follows.
+ * Inlining the TLB hit here was measured slower on the boot: the larger
+ * code costs more in instruction-cache misses than the calls (V8 inlines
+ * the helpers' hit path anyway).
+ */
+function readMem(size: number, dst: string, dstHi = '', rmw = false): string {
+  const f = `${rmw ? 'readRmw' : 'read'}${size}`;
+  return size === 64 ? `${CUR} ${dst} = c.${f}(el, eh); ${dstHi} = c.outHi;` : `${CUR} ${dst} = c.${f}(el, eh);`;
+}
+
+/** Write `size` bits (`v`; for 64 the low half, `vHi` the high) at el:eh. */
+function writeMem(size: number, v: string, vHi = ''): string {
+  return `${CUR} c.write${size}(el, eh, ${v}${size === 64 ? `, ${vHi}` : ''});`;
 }
 
 /** Condition `cc` from known flag locals, or null to use the generic evaluator. */
@@ -133,15 +158,15 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
   const lines: string[] = [];
   if (dst === 'mem' || src === 'mem') lines.push(ea);
   if (size === 32) {
-    lines.push(dst === 'reg' ? `a = lo[${i.a}];` : writes ? 'a = c.readRmw32(el, eh);' : 'a = c.read32(el, eh);');
-    lines.push(src === 'reg' ? `b = lo[${i.b}];` : src === 'imm' ? `b = ${i.immLo};` : 'b = c.read32(el, eh);');
+    lines.push(dst === 'reg' ? `a = lo[${i.a}];` : readMem(32, 'a', '', writes));
+    lines.push(src === 'reg' ? `b = lo[${i.b}];` : src === 'imm' ? `b = ${i.immLo};` : readMem(32, 'b'));
     const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b' : 'a & b';
     lines.push(`r = ${expr};`);
-    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = 0;` : 'c.write32(el, eh, r);');
+    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = 0;` : writeMem(32, 'r'));
     if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;`);
   } else {
-    lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : writes ? 'a = c.readRmw64(el, eh); ah = c.outHi;' : 'a = c.read64(el, eh); ah = c.outHi;');
-    lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : 'b = c.read64(el, eh); bh = c.outHi;');
+    lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : readMem(64, 'a', 'ah', writes));
+    lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : readMem(64, 'b', 'bh'));
     switch (op) {
       case AluOp.Add: lines.push('s = (a >>> 0) + (b >>> 0); r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;
       case AluOp.Sub: case AluOp.Cmp: lines.push('s = (a >>> 0) - (b >>> 0); r = s | 0; rh = (ah - bh - (s < 0 ? 1 : 0)) | 0;'); break;
@@ -149,7 +174,7 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
       case AluOp.Xor: lines.push('r = a ^ b; rh = ah ^ bh;'); break;
       default: lines.push('r = a & b; rh = ah & bh;');
     }
-    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = rh;` : 'c.write64(el, eh, r, rh);');
+    if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = rh;` : writeMem(64, 'r', 'rh'));
     if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;`);
   }
   st.flags = { kind: KIND[op]!, size };
@@ -186,12 +211,21 @@ function imul32(i: Insn, st: EmitState, codeBits: number): Emitted | null {
   if (!regB) {
     const ea = emitEA(i, codeBits);
     if (ea === null) return null;
-    lines.push(`${ea} b = c.read32(el, eh);`);
+    lines.push(`${ea} ${readMem(32, 'b')}`);
   } else lines.push(`b = lo[${i.b}];`);
   lines.push(`a = lo[${i.a}]; r = Math.imul(a, b); lo[${i.a}] = r; hi[${i.a}] = 0;`);
   if (st.flagsLive) lines.push(`c.fOp = ${LazyOp.Result}; c.fSize = 32; c.fR = r; c.fRh = 0; c.fAux = a * b !== r ? 2049 : 0;`);
   st.flags = null;
   return { code: lines.join(' '), mayFault: !regB, writesMemory: false };
+}
+
+/**
+ * A rotate's CF and OF, the other flags kept lazy (flags.ts setCfOf, inline):
+ * ZF SF PF still come from the last result, its AF moves into fAux.
+ */
+function rotateFlags(cf: string, of: string): string {
+  return `s = (${cf}) | ((${of}) << 11); if (c.fOp === ${LazyOp.None}) c.fAux = (c.fAux & -2050) | s; `
+    + `else { c.fAux = (c.fOp === ${LazyOp.Logic} ? 0 : c.fOp === ${LazyOp.Result} ? c.fAux & 16 : (c.fA ^ c.fB ^ c.fR) & 16) | s; c.fOp = ${LazyOp.Result}; }`;
 }
 
 /** Shifts and rotates of a 32/64-bit register by a constant (imm8 or 1). */
@@ -220,10 +254,10 @@ function shiftConst(i: Insn, st: EmitState): Emitted | null {
         result(`(a >> ${n - 1}) & 1`, '0'); break;
       case ShiftOp.Rol:
         lines.push(`r = (a << ${n}) | (a >>> ${32 - n}); lo[${A}] = r; hi[${A}] = 0;`);
-        if (st.flagsLive) lines.push('rot(c, r & 1, ((r >>> 31) ^ r) & 1);'); break;
+        if (st.flagsLive) lines.push(rotateFlags('r & 1', '((r >>> 31) ^ r) & 1')); break;
       case ShiftOp.Ror:
         lines.push(`r = (a >>> ${n}) | (a << ${32 - n}); lo[${A}] = r; hi[${A}] = 0;`);
-        if (st.flagsLive) lines.push('rot(c, r >>> 31, ((r >>> 31) ^ (r >>> 30)) & 1);'); break;
+        if (st.flagsLive) lines.push(rotateFlags('r >>> 31', '((r >>> 31) ^ (r >>> 30)) & 1')); break;
       default: return null;
     }
   } else {
@@ -349,9 +383,9 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
   if (h === mov && i.size === 16) {
     const ea = emitEA(i, codeBits);
     if (ea === null) return null;
-    if (regA && i.b === -1) return { code: `${ea} lo[${i.a}] = (lo[${i.a}] & -65536) | c.read16(el, eh);`, mayFault: true, writesMemory: false };
-    if (i.a === -1 && regB) return { code: `${ea} c.write16(el, eh, lo[${i.b}] & 65535);`, mayFault: true, writesMemory: true };
-    if (i.a === -1 && i.b === -2) return { code: `${ea} c.write16(el, eh, ${i.immLo & 0xffff});`, mayFault: true, writesMemory: true };
+    if (regA && i.b === -1) return { code: `${ea} ${readMem(16, 'b')} lo[${i.a}] = (lo[${i.a}] & -65536) | b;`, mayFault: true, writesMemory: false };
+    if (i.a === -1 && regB) return { code: `${ea} ${writeMem(16, `lo[${i.b}] & 65535`)}`, mayFault: true, writesMemory: true };
+    if (i.a === -1 && i.b === -2) return { code: `${ea} ${writeMem(16, `${i.immLo & 0xffff}`)}`, mayFault: true, writesMemory: true };
     return null;
   }
   if (h === mov && (i.size === 32 || i.size === 64 || i.size === 8)) {
@@ -359,16 +393,16 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     if (ea === null) return null;
     const size = i.size;
     if (regA && i.b === -1 && size !== 8) {
-      const set = size === 64 ? `lo[${i.a}] = c.read64(el, eh); hi[${i.a}] = c.outHi;` : `lo[${i.a}] = c.read32(el, eh); hi[${i.a}] = 0;`;
+      const set = size === 64 ? readMem(64, `lo[${i.a}]`, `hi[${i.a}]`) : `${readMem(32, `lo[${i.a}]`)} hi[${i.a}] = 0;`;
       return { code: `${ea} ${set}`, mayFault: true, writesMemory: false };
     }
     if (i.a === -1 && (regB || (size === 8 && i.b >= 16 && i.b < 20))) {
-      const v = size === 64 ? `c.write64(el, eh, lo[${i.b}], hi[${i.b}]);` : size === 32 ? `c.write32(el, eh, lo[${i.b}]);`
-        : i.b < 16 ? `c.write8(el, eh, lo[${i.b}] & 255);` : `c.write8(el, eh, (lo[${i.b - 16}] >>> 8) & 255);`;
+      const v = size === 64 ? writeMem(64, `lo[${i.b}]`, `hi[${i.b}]`) : size === 32 ? writeMem(32, `lo[${i.b}]`)
+        : i.b < 16 ? writeMem(8, `lo[${i.b}] & 255`) : writeMem(8, `(lo[${i.b - 16}] >>> 8) & 255`);
       return { code: `${ea} ${v}`, mayFault: true, writesMemory: true };
     }
     if (i.a === -1 && i.b === -2) {
-      const v = size === 64 ? `c.write64(el, eh, ${i.immLo}, ${i.immHi});` : size === 32 ? `c.write32(el, eh, ${i.immLo});` : `c.write8(el, eh, ${i.immLo & 255});`;
+      const v = size === 64 ? writeMem(64, `${i.immLo}`, `${i.immHi}`) : size === 32 ? writeMem(32, `${i.immLo}`) : writeMem(8, `${i.immLo & 255}`);
       return { code: `${ea} ${v}`, mayFault: true, writesMemory: true };
     }
     return null;
@@ -376,7 +410,7 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
   if (h === movzx && regA && i.b === -1 && (i.size === 32 || i.size === 64) && (i.op === 8 || i.op === 16)) {
     const ea = emitEA(i, codeBits);
     if (ea === null) return null;
-    return { code: `${ea} lo[${i.a}] = ${load(i.op)}; hi[${i.a}] = 0;`, mayFault: true, writesMemory: false };
+    return { code: `${ea} ${readMem(i.op, `lo[${i.a}]`)} hi[${i.a}] = 0;`, mayFault: true, writesMemory: false };
   }
   if (h === lea && regA && (i.size === 64 || i.size === 32) && i.asize === 64 && codeBits === 64) {
     const ea = emitEA({ ...i, seg: -1 } as Insn, codeBits);

@@ -3,7 +3,7 @@
 // masked count of zero changes nothing, not even flags.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
-import { LazyOp, CF, OF, arithFlags, setArithFlags, getCF } from '../flags.ts';
+import { LazyOp, CF, OF, setCfOf, getCF } from '../flags.ts';
 import { readARmw, writeA, getR8 } from './operands.ts';
 
 export const enum ShiftOp { Rol = 0, Ror = 1, Rcl = 2, Rcr = 3, Shl = 4, Shr = 5, Sal = 6, Sar = 7 }
@@ -18,11 +18,6 @@ function count(c: Cpu, i: Insn): number {
 function shiftFlags(c: Cpu, size: number, rl: number, rh: number, cf: number, of: number): void {
   c.fOp = LazyOp.Result; c.fSize = size; c.fR = rl; c.fRh = rh;
   c.fAux = (cf ? CF : 0) | (of ? OF : 0);
-}
-
-/** Rotates change only CF and OF. */
-function rotateFlags(c: Cpu, cf: number, of: number): void {
-  setArithFlags(c, (arithFlags(c) & ~(CF | OF)) | (cf ? CF : 0) | (of ? OF : 0));
 }
 
 export function shiftHandler(c: Cpu, i: Insn): void {
@@ -56,13 +51,13 @@ export function shiftHandler(c: Cpu, i: Insn): void {
       const k = n % size;
       r = k === 0 ? v : ((v << k) | (v >>> (size - k))) & mask;
       cf = r & 1;
-      writeA(c, i, size, r, 0); rotateFlags(c, cf, ((r >>> (size - 1)) & 1) ^ cf); return;
+      writeA(c, i, size, r, 0); setCfOf(c, cf, ((r >>> (size - 1)) & 1) ^ cf); return;
     }
     case ShiftOp.Ror: {
       const k = n % size;
       r = k === 0 ? v : ((v >>> k) | (v << (size - k))) & mask;
       cf = (r >>> (size - 1)) & 1;
-      writeA(c, i, size, r, 0); rotateFlags(c, cf, cf ^ ((r >>> (size - 2)) & 1)); return;
+      writeA(c, i, size, r, 0); setCfOf(c, cf, cf ^ ((r >>> (size - 2)) & 1)); return;
     }
     case ShiftOp.Rcl: {
       const k = size === 32 ? n : n % (size + 1);
@@ -70,7 +65,7 @@ export function shiftHandler(c: Cpu, i: Insn): void {
       r = v;
       for (let t = 0; t < k; t++) { const out = (r >>> (size - 1)) & 1; r = ((r << 1) | cin) & mask; cin = out; }
       writeA(c, i, size, r, 0);
-      if (k !== 0) rotateFlags(c, cin, ((r >>> (size - 1)) & 1) ^ cin);
+      if (k !== 0) setCfOf(c, cin, ((r >>> (size - 1)) & 1) ^ cin);
       return;
     }
     default: { // rcr
@@ -80,7 +75,7 @@ export function shiftHandler(c: Cpu, i: Insn): void {
       let of = ((r >>> (size - 1)) & 1) ^ cin;
       for (let t = 0; t < k; t++) { const out = r & 1; r = ((r >>> 1) | (cin << (size - 1))) & mask; cin = out; }
       writeA(c, i, size, r, 0);
-      if (k !== 0) rotateFlags(c, cin, of);
+      if (k !== 0) setCfOf(c, cin, of);
       return;
     }
   }
@@ -125,26 +120,26 @@ function shift64(c: Cpu, i: Insn, n: number, vl: number, vh: number): void {
       const l1 = shl64(c, vl, vh, n), h1 = c.outHi;
       const l2 = shr64(c, vl, vh, 64 - n), h2 = c.outHi;
       rl = l1 | l2; rh = h1 | h2; cf = rl & 1;
-      writeA(c, i, 64, rl, rh); rotateFlags(c, cf, (rh >>> 31) ^ cf); return;
+      writeA(c, i, 64, rl, rh); setCfOf(c, cf, (rh >>> 31) ^ cf); return;
     }
     case ShiftOp.Ror: {
       const l1 = shr64(c, vl, vh, n), h1 = c.outHi;
       const l2 = shl64(c, vl, vh, 64 - n), h2 = c.outHi;
       rl = l1 | l2; rh = h1 | h2; cf = rh >>> 31;
-      writeA(c, i, 64, rl, rh); rotateFlags(c, cf, cf ^ ((rh >>> 30) & 1)); return;
+      writeA(c, i, 64, rl, rh); setCfOf(c, cf, cf ^ ((rh >>> 30) & 1)); return;
     }
     case ShiftOp.Rcl: {
       let cin = getCF(c);
       rl = vl; rh = vh;
       for (let t = 0; t < n; t++) { const out = rh >>> 31; rh = (rh << 1) | (rl >>> 31); rl = (rl << 1) | cin; cin = out; }
-      writeA(c, i, 64, rl, rh); rotateFlags(c, cin, (rh >>> 31) ^ cin); return;
+      writeA(c, i, 64, rl, rh); setCfOf(c, cin, (rh >>> 31) ^ cin); return;
     }
     default: {
       let cin = getCF(c);
       rl = vl; rh = vh;
       const of = (rh >>> 31) ^ cin;
       for (let t = 0; t < n; t++) { const out = rl & 1; rl = (rl >>> 1) | (rh << 31); rh = (rh >>> 1) | (cin << 31); cin = out; }
-      writeA(c, i, 64, rl, rh); rotateFlags(c, cin, of); return;
+      writeA(c, i, 64, rl, rh); setCfOf(c, cin, of); return;
     }
   }
 }
