@@ -5,9 +5,13 @@
 // Times: `start` is process start to the first guest instruction (module
 // loading, parsing, loading the machine: the fixed cost), phases are wall
 // and CPU seconds between the phase observer's calls.
-import { bootKexec } from '../src/analysis/checkedBoot.ts';
+// The code timed is the compiled dist/ (what the `bootpath` command runs; bench/run.ts builds it when
+// stale), not the TypeScript sources through tsx's loader, which V8 compiles differently.
 import type { RunObserver } from '../src/run/bootRun.ts';
-import { DEFAULT_BUDGET, DEFAULT_CMDLINE } from '../src/run/prepare.ts';
+import { distModule } from './dist.ts';
+
+const { bootKexec } = await distModule<typeof import('../src/analysis/checkedBoot.ts')>('src/analysis/checkedBoot.js');
+const { DEFAULT_BUDGET, DEFAULT_CMDLINE } = await distModule<typeof import('../src/run/prepare.ts')>('src/run/prepare.js');
 
 const args = process.argv.slice(2);
 const kernel = args[0];

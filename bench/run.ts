@@ -9,8 +9,12 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Cpu, FlatMemory, Stop, DEFAULT_COMPILE_THRESHOLD } from '../emulator/index.ts';
 import { buildWorkload, LOAD_ADDRESS } from './build.ts';
+import { distModule, ensureDist } from './dist.ts';
+
+// Timed: the compiled dist/ that the `bootpath` command runs (built first when a source is newer).
+ensureDist();
+const { Cpu, FlatMemory, Stop, DEFAULT_COMPILE_THRESHOLD } = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
 
 function runWorkload(image: Uint8Array, jitThreshold: number): { insns: number; seconds: number; cpuSeconds: number; result: bigint } {
   const mem = new FlatMemory(16 << 20);
