@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Heavy differential check, kept out of `npm test`: the instruction forms of
-# test/diff at 6 times their cases (1,552,968 64-bit ones, and 285,714
-# 32-bit ones on a host that runs 32-bit code), each on the host CPU, in
-# the interpreter and compiled; 0 mismatches allowed, and at least
+# test/diff at 6 times their cases (1,552,968 64-bit ones on the host CPU,
+# and 285,714 32-bit ones on the host CPU or, where it refuses 32-bit code,
+# on QEMU), each in the interpreter and compiled; 0 mismatches allowed, and at least
 # 1,000,000 cases must run. Prints the seed (a new one each run unless
 # BOOTPATH_DIFF_SEED is set) so a failure can be reproduced:
 #   BOOTPATH_DIFF_SEED=<seed> npx tsx test/diff/repro.ts '<case id>'

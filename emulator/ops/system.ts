@@ -9,8 +9,8 @@ import type { Insn } from '../insn.ts';
 import { extendTable, FORM_ENDS_BLOCK, FORM_STRING, type Entry } from '../table.ts';
 import { gp, ud, CpuFault, Vector } from '../fault.ts';
 import { Seg, CR0_EM, CR0_TS, CR0_PE, CR0_MP } from '../regs.ts';
-import { setArithFlags, CF, getOF } from '../flags.ts';
-import { ea, readA, setReg } from './operands.ts';
+import { setArithFlags, arithFlags, CF, ZF, getOF } from '../flags.ts';
+import { ea, getReg, readA, readARmw, setReg, writeA } from './operands.ts';
 import { loadLdt, loadTr } from '../segments.ts';
 import { writeCr0, writeCr3, writeCr4, writeCr8, flushTranslations } from '../control.ts';
 import { readMsr, writeMsr, readTsc, MSR_TSC_AUX, XCR0_KEY } from '../msr.ts';
@@ -69,6 +69,20 @@ function lldtLtr(c: Cpu, i: Insn): void {
   cpl0(c, i.op ? 'ltr' : 'lldt');
   const sel = readA(c, i, 16) & 0xffff;
   if (i.op) loadTr(c, sel); else loadLdt(c, sel);
+}
+
+/**
+ * arpl r/m16, r16: 63 /r outside 64-bit mode (compatibility mode included;
+ * 64-bit mode decodes it as movsxd). Raises the destination selector's RPL
+ * to the source's, setting ZF if it did; only bits 1:0 of the destination
+ * change, whatever the operand size (SDM Vol. 2A ARPL; APM Vol. 3 ARPL).
+ */
+function arpl(c: Cpu, i: Insn): void {
+  if (!(c.cr0 & CR0_PE) || (c.flagsSys & VM)) throw ud('arpl outside protected mode');
+  const d = readARmw(c, i, 16), s = getReg(c, i.b, 16);
+  const raise = (d & 3) < (s & 3);
+  if (raise) writeA(c, i, 16, (d & ~3) | (s & 3), 0);
+  setArithFlags(c, (arithFlags(c) & ~ZF) | (raise ? ZF : 0));
 }
 
 /** sldt (op 0) / str (op 1): a register gets the selector zero-extended, memory 16 bits. */
@@ -342,6 +356,7 @@ const FIXED: Record<string, Rule> = {
   Iretw: { handler: iret, op: 0, size: 16 }, Iretd: { handler: iret, op: 0, size: 32 }, Iretq: { handler: iret, op: 0, size: 64 },
   Mov_Sreg_rm16: { handler: movToSreg, op: 0, size: 16 }, Mov_Sreg_r32m16: { handler: movToSreg, op: 0, size: 16 }, Mov_Sreg_r64m16: { handler: movToSreg, op: 0, size: 16 },
   Mov_rm16_Sreg: { handler: movFromSreg, op: 0, size: 16 }, Mov_r32m16_Sreg: { handler: movFromSreg, op: 0, size: 32 }, Mov_r64m16_Sreg: { handler: movFromSreg, op: 0, size: 64 },
+  Arpl_rm16_r16: { handler: arpl, op: 0, size: 16 }, Arpl_r32m16_r32: { handler: arpl, op: 0, size: 16 },
   Sldt_rm16: { handler: sldtStr, op: 0, size: 16 }, Sldt_r32m16: { handler: sldtStr, op: 0, size: 32 }, Sldt_r64m16: { handler: sldtStr, op: 0, size: 64 },
   Str_rm16: { handler: sldtStr, op: 1, size: 16 }, Str_r32m16: { handler: sldtStr, op: 1, size: 32 }, Str_r64m16: { handler: sldtStr, op: 1, size: 64 },
   Lldt_rm16: { handler: lldtLtr, op: 0, size: 16 }, Lldt_r32m16: { handler: lldtLtr, op: 0, size: 16 }, Lldt_r64m16: { handler: lldtLtr, op: 0, size: 16 },

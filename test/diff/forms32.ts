@@ -3,7 +3,8 @@
 // whose addresses fall below 64 KiB where the host maps nothing), run again
 // in compatibility mode — the host far-jumps into the 32-bit user code
 // segment (native/harness.c), the core runs with a 32-bit CS in long mode.
-// Same generator, same masks; ids end in ' [32]'.
+// Where the host refuses 32-bit code they run on QEMU instead (native.ts,
+// qemu.ts). Same generator, same masks; ids end in ' [32]'.
 
 import { NO_REX_IN_32 } from './encode.ts';
 import { FORM_FEATURES, type Form } from './forms/common.ts';

@@ -7,7 +7,7 @@ import { CoreRunner } from './core.ts';
 import { caseFromId, type Case } from './generate.ts';
 import { disasm } from './disasm.ts';
 import { CODE_ENTRY, OUT_SIZE, REG_NAMES } from './layout.ts';
-import { buildHarness } from './native.ts';
+import { ORACLE_LABEL, buildHarness, qemuMissing } from './native.ts';
 import { runSeed } from './rng.ts';
 
 export { disasm };
@@ -38,9 +38,17 @@ async function main(): Promise<void> {
   if (!id) { console.error("usage: npx tsx test/diff/repro.ts '<form id>#<n>'"); process.exit(2); }
   const c = caseFromId(runSeed(), id);
   for (const l of describe(c)) console.log(l);
-  const h = buildHarness();
+  // A 32-bit case runs where the test runs it: on the host CPU if it runs 32-bit code, else under QEMU.
+  let h = buildHarness();
+  if (c.input.mode === 32 && !h.features().has('compat32') && !qemuMissing()) { h.dispose(); h = buildHarness(16, 'qemu-i386'); }
+  console.log(`oracle ${ORACLE_LABEL[h.oracle]}`);
   try {
+    const why = h.skip(c);
+    if (why) console.log(`not run on this oracle by the test: ${why}`);
     const host = h.runRaw([c.input]);
+    if (h.died.size) { console.log(h.died.get(0)); return; }
+    const cc = h.compared(c, host, 0);
+    for (const n of cc.masks.notes.slice(c.masks.notes.length)) console.log(`masked ${n}`);
     const core = Buffer.alloc(OUT_SIZE);
     const runner = new CoreRunner();
     runner.run(c, core, 0);
@@ -52,7 +60,7 @@ async function main(): Promise<void> {
     show('host', host);
     show('core', core);
     if (runner.crashes.has(c.id)) console.log(`core threw: ${runner.crashes.get(c.id)}`);
-    const d = compareCase(c, host, 0, core, 0);
+    const d = compareCase(cc, host, 0, core, 0);
     console.log(d.length ? `MISMATCH\n  ${d.join('\n  ')}` : 'match');
     process.exitCode = d.length ? 1 : 0;
   } finally {

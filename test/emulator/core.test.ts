@@ -2,7 +2,7 @@
 // not reach: #UD reporting, code invalidation on writes, 16/32-bit decoding,
 // determinism of the instruction count.
 import { describe, it, expect } from 'vitest';
-import { Cpu, FlatMemory, Stop, Vector, installSystem } from '../../emulator/index.ts';
+import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, Cpu, FlatMemory, Seg, Stop, Vector, ZF, installSystem } from '../../emulator/index.ts';
 import { assemble } from './assemble.ts';
 
 function machine(code: Uint8Array, at = 0x1000): Cpu {
@@ -139,5 +139,42 @@ describe('core contracts', () => {
     expect(cpu.run(100)).toBe(Stop.Halt);
     expect(cpu.getRflags() & 0x10000).toBe(0);
     expect(pushed('int3') & 0x10000).toBe(0);
+  });
+
+  it('runs arpl (63 /r) in compatibility mode, where 64-bit mode decodes movsxd', () => {
+    // Found by the 32-bit differential twins against QEMU: the core raised #UD (SDM Vol. 2A ARPL: valid in compat mode).
+    const run = (code: number[], regs: [number, bigint][], flags: number, compat: boolean, compiled: boolean) => {
+      const mem = new FlatMemory(1 << 20);
+      mem.write(0x1000, Uint8Array.from([...code, 0xcc]));
+      mem.write(0x5000, Uint8Array.of(0x30, 0x12));
+      const cpu = new Cpu({ memory: mem });
+      cpu.resetFlat64();
+      if (compat) cpu.setSegmentRaw(Seg.CS, 0x08, 0, 0, -1, 0xb | ATTR_S | ATTR_P | ATTR_DB | ATTR_G);
+      cpu.setRip(0x1000n);
+      cpu.setReg(4, 0x80000n);
+      cpu.setRflags(flags);
+      for (const [r, v] of regs) cpu.setReg(r, v);
+      if (compiled) { cpu.jitThreshold = 1; cpu.run(2); } else expect(cpu.runOne()).toBe(-1);
+      expect(cpu.getRip()).toBe(BigInt(0x1000 + code.length));
+      return { cpu, mem: mem.ram[0x5000]! | (mem.ram[0x5001]! << 8) };
+    };
+    const lo = (cpu: Cpu, r: number) => cpu.getReg(r) & 0xffffffffn;
+    for (const compiled of [false, true]) {
+      // arpl bx, si: RPL 1 raised to 3, ZF set; only bits 1:0 change.
+      let { cpu } = run([0x63, 0xf3], [[3, 0x12345671n], [6, 0xfff3n]], 0x2, true, compiled);
+      expect(lo(cpu, 3)).toBe(0x12345673n);
+      expect(cpu.getRflags() & ZF).toBe(ZF);
+      // With 66h (arpl is 16-bit either way): RPL 3 ≥ 1, nothing changes, ZF cleared.
+      ({ cpu } = run([0x66, 0x63, 0xf3], [[3, 0x12345673n], [6, 0x1n]], 0x2 | ZF, true, compiled));
+      expect(lo(cpu, 3)).toBe(0x12345673n);
+      expect(cpu.getRflags() & ZF).toBe(0);
+      // arpl [0x5000], dx: the word 0x1230 becomes 0x1232.
+      const m = run([0x63, 0x15, 0x00, 0x50, 0x00, 0x00], [[2, 0x2n]], 0x2, true, compiled);
+      expect(m.mem).toBe(0x1232);
+      expect(m.cpu.getRflags() & ZF).toBe(ZF);
+      // 64-bit mode: 63 /r is movsxd (movsxd esi, ebx with no REX.W).
+      ({ cpu } = run([0x63, 0xf3], [[3, 0x80000001n]], 0x2, false, compiled));
+      expect(lo(cpu, 6)).toBe(0x80000001n);
+    }
   });
 });
