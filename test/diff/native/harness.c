@@ -155,6 +155,9 @@ __asm__(
     "guest_enter32:\n"
     "  push %rbx\n  push %rbp\n  push %r12\n  push %r13\n  push %r14\n  push %r15\n"
     "  mov %rsp, g_host_rsp(%rip)\n"
+    /* A 64-bit process runs with DS = ES = 0, which compatibility mode cannot address through (#GP):
+       load Linux's __USER_DS (0x2b, the flat data segment SS already holds) first. */
+    "  mov $0x2b, %eax\n  mov %eax, %ds\n  mov %eax, %es\n"
     "  fxrstor64 g_in_fx(%rip)\n"
     "  pushq g_in_flags(%rip)\n"
     "  popfq\n"
