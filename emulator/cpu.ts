@@ -307,7 +307,8 @@ export class Cpu {
   private fill(lo: number, hi: number, access: Access): number {
     const phys = translate(this, lo, hi, access);
     const frame = Math.floor(phys / 4096);
-    if (frame < this.mem.frameFlags.length && phys < 0x80000000) {
+    // RAM below 4 GiB: the entry keeps the page's address as an int32 bit pattern (read back with >>> 0).
+    if (frame < this.mem.frameFlags.length && phys < 0x100000000) {
       const flags = this.mem.frameFlags[frame]!;
       const idx = (lo >>> 12) & TLB_MASK;
       if (access === Access.Write) {
@@ -372,25 +373,25 @@ export class Cpu {
 
   read8(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi) return this.ram[this.rPhys[idx]! + (lo & 0xfff)]!;
+    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi) return this.ram[(this.rPhys[idx]! >>> 0) + (lo & 0xfff)]!;
     return this.readSlow(lo, hi, 1, Access.Read);
   }
   read16(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) return this.ramView.getUint16(this.rPhys[idx]! + (lo & 0xfff), true);
+    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) return this.ramView.getUint16((this.rPhys[idx]! >>> 0) + (lo & 0xfff), true);
     return this.readSlow(lo, hi, 2, Access.Read);
   }
   /** Returns the value as a signed int32. */
   read32(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) return this.ramView.getInt32(this.rPhys[idx]! + (lo & 0xfff), true);
+    if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) return this.ramView.getInt32((this.rPhys[idx]! >>> 0) + (lo & 0xfff), true);
     return this.readSlow(lo, hi, 4, Access.Read);
   }
   /** Returns the low half; the high half is left in outHi. */
   read64(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
     if (this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi && (lo & 0xfff) <= 0xff8) {
-      const p = this.rPhys[idx]! + (lo & 0xfff);
+      const p = (this.rPhys[idx]! >>> 0) + (lo & 0xfff);
       this.outHi = this.ramView.getInt32(p + 4, true);
       return this.ramView.getInt32(p, true);
     }
@@ -410,23 +411,23 @@ export class Cpu {
 
   write8(lo: number, hi: number, v: number): void {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi) { this.ram[this.wPhys[idx]! + (lo & 0xfff)] = v; return; }
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi) { this.ram[(this.wPhys[idx]! >>> 0) + (lo & 0xfff)] = v; return; }
     this.writeSlow(lo, hi, 1, v & 0xff);
   }
   write16(lo: number, hi: number, v: number): void {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) { this.ramView.setUint16(this.wPhys[idx]! + (lo & 0xfff), v, true); return; }
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) { this.ramView.setUint16((this.wPhys[idx]! >>> 0) + (lo & 0xfff), v, true); return; }
     this.writeSlow(lo, hi, 2, v & 0xffff);
   }
   write32(lo: number, hi: number, v: number): void {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) { this.ramView.setInt32(this.wPhys[idx]! + (lo & 0xfff), v, true); return; }
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) { this.ramView.setInt32((this.wPhys[idx]! >>> 0) + (lo & 0xfff), v, true); return; }
     this.writeSlow(lo, hi, 4, v);
   }
   write64(lo: number, hi: number, vlo: number, vhi: number): void {
     const idx = (lo >>> 12) & TLB_MASK;
     if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xff8) {
-      const p = this.wPhys[idx]! + (lo & 0xfff);
+      const p = (this.wPhys[idx]! >>> 0) + (lo & 0xfff);
       this.ramView.setInt32(p, vlo, true); this.ramView.setInt32(p + 4, vhi, true);
       return;
     }
@@ -447,23 +448,23 @@ export class Cpu {
   // store that follows cannot fault and leave flags half-updated).
   readRmw8(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi) return this.ram[this.wPhys[idx]! + (lo & 0xfff)]!;
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi) return this.ram[(this.wPhys[idx]! >>> 0) + (lo & 0xfff)]!;
     return this.readSlow(lo, hi, 1, Access.Write);
   }
   readRmw16(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) return this.ramView.getUint16(this.wPhys[idx]! + (lo & 0xfff), true);
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffe) return this.ramView.getUint16((this.wPhys[idx]! >>> 0) + (lo & 0xfff), true);
     return this.readSlow(lo, hi, 2, Access.Write);
   }
   readRmw32(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) return this.ramView.getInt32(this.wPhys[idx]! + (lo & 0xfff), true);
+    if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xffc) return this.ramView.getInt32((this.wPhys[idx]! >>> 0) + (lo & 0xfff), true);
     return this.readSlow(lo, hi, 4, Access.Write);
   }
   readRmw64(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
     if (this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi && (lo & 0xfff) <= 0xff8) {
-      const p = this.wPhys[idx]! + (lo & 0xfff);
+      const p = (this.wPhys[idx]! >>> 0) + (lo & 0xfff);
       this.outHi = this.ramView.getInt32(p + 4, true);
       return this.ramView.getInt32(p, true);
     }
@@ -479,13 +480,13 @@ export class Cpu {
    */
   tlbReadPage(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    return this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi ? this.rPhys[idx]! : -1;
+    return this.rTagLo[idx] === (lo & ~0xfff) && this.rTagHi[idx] === hi ? this.rPhys[idx]! >>> 0 : -1;
   }
 
   /** Like tlbReadPage for writes: a hit means plain RAM with no FRAME_WRITE_SLOW and no decoded code, dirty bit already set. */
   tlbWritePage(lo: number, hi: number): number {
     const idx = (lo >>> 12) & TLB_MASK;
-    return this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi ? this.wPhys[idx]! : -1;
+    return this.wTagLo[idx] === (lo & ~0xfff) && this.wTagHi[idx] === hi ? this.wPhys[idx]! >>> 0 : -1;
   }
 
   /** Translate a linear address for an execute access (used by the block builder). */
