@@ -25,6 +25,8 @@ export class BlockCache {
   private readonly table: (Block | undefined)[] = new Array(SIZE);
   private readonly byFrame = new Map<number, Block[]>();
   private readonly codeFrames: Uint8Array;
+  /** Frames above the memory's flag array (RAM from 4 GiB up) that hold decoded code. */
+  private readonly highCodeFrames = new Set<number>();
   /** Blocks decoded since creation (for statistics). */
   decoded = 0;
   /** Whole-cache flushes because the ceiling was reached (for statistics). */
@@ -41,7 +43,8 @@ export class BlockCache {
   }
 
   isCodeFrame(frame: number): boolean {
-    return frame < this.codeFrames.length && this.codeFrames[frame] === 1;
+    if (frame < this.codeFrames.length) return this.codeFrames[frame] === 1;
+    return this.highCodeFrames.size !== 0 && this.highCodeFrames.has(frame);
   }
 
   /**
@@ -94,10 +97,11 @@ export class BlockCache {
     } else this.zeroRun = 0;
     this.table[slot] = nb;
     for (const f of nb.frames) {
-      if (f >= this.codeFrames.length) continue;
       let list = this.byFrame.get(f);
       if (!list) { list = []; this.byFrame.set(f, list); }
       list.push(nb);
+      // High RAM takes the slow path on every write (never in the write TLB): its physWrite sees the frame.
+      if (f >= this.codeFrames.length) { this.highCodeFrames.add(f); continue; }
       if (this.codeFrames[f] === 0) {
         this.codeFrames[f] = 1;
         c.flushTlb(); // drop write fast paths that could now bypass invalidation
@@ -113,7 +117,8 @@ export class BlockCache {
     const list = this.byFrame.get(frame);
     if (list) for (const b of list) b.valid = false;
     this.byFrame.delete(frame);
-    this.codeFrames[frame] = 0;
+    if (frame < this.codeFrames.length) this.codeFrames[frame] = 0;
+    else this.highCodeFrames.delete(frame);
     this.c.blockExit = true;
   }
 
@@ -125,5 +130,6 @@ export class BlockCache {
     for (const list of this.byFrame.values()) for (const b of list) b.valid = false;
     this.byFrame.clear();
     this.codeFrames.fill(0);
+    this.highCodeFrames.clear();
   }
 }
