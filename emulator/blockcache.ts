@@ -112,6 +112,14 @@ export class BlockCache {
     return nb;
   }
 
+  /** A compiled block went on into `b` (Cpu.tail): the successor cache continues from it. */
+  ranInto(b: Block): void { this.last = b; }
+
+  /** `b`'s compiled form contains `s`'s code: a write to `s`'s frames invalidates `b` too. */
+  dependOn(b: Block, s: Block): void {
+    for (const f of s.frames) this.byFrame.get(f)?.push(b);
+  }
+
   /** A write touched a frame holding decoded code: forget its blocks. */
   invalidateFrame(frame: number): void {
     const list = this.byFrame.get(frame);

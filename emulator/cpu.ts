@@ -4,7 +4,7 @@
 import { FRAME_READ_SLOW, FRAME_WRITE_SLOW, type PhysicalMemory } from './memory.ts';
 import { type PortBus, type CpuidModel, type MsrBus, type RandomSource, noPorts, basicCpuid, noMsrs } from './platform.ts';
 import { LazyOp, arithFlags, setArithFlags, ARITH_FLAGS } from './flags.ts';
-import type { Insn } from './insn.ts';
+import type { Block, Insn } from './insn.ts';
 import type { CpuFault } from './fault.ts';
 import { run as runLoop, runOne as runOneInsn, type Stop } from './run.ts';
 import { translate, Access } from './mmu.ts';
@@ -119,6 +119,8 @@ export class Cpu {
   fit = Infinity;
   /** The instruction being executed (for fault RIP and write attribution); null between blocks. */
   cur: Insn | null = null;
+  /** Set by a compiled block that went on into a successor block (compile.ts regions): the block that ran last. */
+  tail: Block | null = null;
   /** The instruction whose fault is being delivered (for reports), while the run loop delivers it. */
   faultInsn: Insn | null = null;
   /** Set by handlers that change how following code must be decoded or run; ends the current block. */

@@ -82,4 +82,6 @@ export class Block {
   compiled: ((c: Cpu) => number) | null = null;
   /** Cpu.checks bits the compiled form cannot honour (compile.ts inlineCheckMask): it runs only when none is set. */
   checkMask = -1;
+  /** The most instructions one call of the compiled form can retire (it may go on into a successor block): the budget it needs. */
+  span = 0;
 }

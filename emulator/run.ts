@@ -104,19 +104,23 @@ export function run(c: Cpu, budget: number): Stop {
       // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
       if (n === n0 && !step && !c.interpretOnly) {
         let f = b.compiled;
-        if (f === null && ++b.hits === c.jitThreshold) { f = b.compiled = compileBlock(b, b.modeKey); c.blocksCompiled++; }
-        if (f !== null && (c.checks & b.checkMask) === 0) {
+        if (f === null && ++b.hits === c.jitThreshold) { f = b.compiled = compileBlock(b, b.modeKey, c.blocks); c.blocksCompiled++; }
+        // A compiled block may go on into a successor (b.span instructions at most): it runs when all of them fit.
+        if (f !== null && (c.checks & b.checkMask) === 0 && b.span <= lim) {
+          c.fit = c.limit - b.span;
           k = f(c); c.icount += k; c.cur = null;
+          if (c.tail !== null) { b = c.tail; c.tail = null; c.blocks.ranInto(b); }
           // Chain compiled blocks while nothing needs the checks at the top of this loop:
           // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
           while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0 && c.stepLimit === 0) {
             const nb = c.blocks.successor(b);
             if (nb === null || nb.atBreakpoint) break;
             const nf = nb.compiled;
-            if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.insns.length > end) break;
+            if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.span > end) break;
             b = nb; insns = nb.insns; k = 0;
-            c.fit = end - insns.length; // c.limit is `end` here (no stepping, no stepLimit)
+            c.fit = end - nb.span; // c.limit is `end` here (no stepping, no stepLimit)
             k = nf(c); c.icount += k; c.cur = null;
+            if (c.tail !== null) { b = c.tail; c.tail = null; c.blocks.ranInto(b); }
           }
           continue;
         }
@@ -132,8 +136,11 @@ export function run(c: Cpu, budget: number): Stop {
       c.cur = null;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      c.tail = null;
       const i = c.cur!;
-      if (k === 0) k = Math.max(0, insns.indexOf(i)); // a compiled block faulted: count what retired before it
+      // A compiled block faulted: count what retired before it in its block (a successor it went on into
+      // has its own positions; c.icount already counts the block before it).
+      if (k === 0) k = i.pos;
       c.icount += k;
       // icount is now the faulting instruction's time, which its delivery's stack writes must see (preciseIcount).
       c.cur = null; c.faultInsn = i;

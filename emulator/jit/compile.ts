@@ -5,6 +5,7 @@
 // stored only before instructions that can fault or that end the block.
 import type { Cpu } from '../cpu.ts';
 import type { Block } from '../insn.ts';
+import type { BlockCache } from '../blockcache.ts';
 import { condition, getCF } from '../flags.ts';
 import { emit, CUR, type EmitState } from './emit.ts';
 import { lea } from '../ops/move.ts';
@@ -93,6 +94,9 @@ class RegLocals {
     for (const k of writes) this.written.add(k);
     return pre + code;
   }
+  /** The written set now, to restore when code generation goes back to this point (another branch). */
+  fork(): Set<string> { return new Set(this.written); }
+  restore(at: Set<string>): void { this.written.clear(); for (const k of at) this.written.add(k); }
   /** Remember what has been written so far; returns the snapshot's number. */
   snapshot(): number { this.snaps.push([...this.written]); return this.snaps.length - 1; }
   /** Marker for storing back everything written so far (before a handler call, at an exit). */
@@ -111,8 +115,8 @@ class RegLocals {
    * (the one c.cur names; only memory accesses fault in emitted code). `sites`
    * pairs each access's instruction position (Insn.pos) with its snapshot, in order.
    */
-  catchOut(sites: [number, number][]): string {
-    if (this.loops || sites.length === 0) return `/*out:all*/`;
+  catchOut(sites: [number, number][], others: [string, number][] = []): string {
+    if (this.loops || sites.length + others.length === 0) return `/*out:all*/`;
     // Cumulative: a fault at a later site falls through the stores of the earlier ones.
     const parts: string[] = [];
     for (let j = sites.length - 1; j >= 0; j--) {
@@ -120,7 +124,9 @@ class RegLocals {
       const before = j === 0 ? new Set<string>() : new Set(this.snaps[sites[j - 1]![1]]);
       parts.push(`case ${pos}: ${this.stores(this.snaps[snap]!.filter((k) => !before.has(k)))}`);
     }
-    return `switch (c.cur === null ? -1 : c.cur.pos) { ${parts.join(' ')} }`;
+    const own = `switch (c.cur === null ? -1 : c.cur.pos) { ${parts.join(' ')} }`;
+    // A successor's access (its instructions' positions repeat the first block's): named, with its path's stores.
+    return [...others.map(([name, snap]) => `if (c.cur === ${name}) { ${this.stores(this.snaps[snap]!)} } else `), `{ ${own} }`].join('');
   }
   render(body: string): string {
     const all = [...this.written];
@@ -130,12 +136,28 @@ class RegLocals {
   }
 }
 
-/** The JavaScript source of a compiled block (exposed for tests and --trace-jit). The function returns the instructions it retired in its last pass over the block. */
-export function blockSource(b: Block, codeBits: number): { source: string; names: string[]; values: unknown[] } {
-  const insns = b.insns;
-  const n = insns.length;
-  const names: string[] = ['cond', 'cf'];
-  const values: unknown[] = [condition, getCF];
+/** What the blocks of one compiled function share while their code is generated. */
+interface Gen {
+  codeBits: number;
+  names: string[];
+  values: unknown[];
+  regs: RegLocals;
+  /** The first block's memory accesses: [Insn.pos, write-back snapshot before it] (its catch switch). */
+  headSites: [number, number][];
+  /** The other blocks' accesses: [the instruction's name, snapshot] (their own catch cases). */
+  otherSites: [string, number][];
+  calls: boolean;
+}
+
+/**
+ * Source lines for one block's instructions, each named `<tag><k>`. The first
+ * block may call handlers; a successor block (`head` false) has none (emitted
+ * code only). Ends with the block's own write-back and `return <count>`
+ * unless `open` (the caller continues after its last instruction).
+ */
+function segment(g: Gen, blk: Block, tag: string, head: boolean, open: boolean): string[] {
+  const { codeBits, regs } = g;
+  const insns = blk.insns, n = insns.length;
   const lines: string[] = [];
   const st: EmitState = { flags: null, flagsLive: true };
   // Flag liveness, backwards: all flags are live at the block's end; an
@@ -149,6 +171,111 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
     const reads = inline === null || inline.mayFault ? 63 : i.flagsRead;
     live = (live & ~i.flagsWrite) | reads;
   }
+  // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
+  // another `hi[n] = 0;` for them is dropped. Handler calls forget everything.
+  const hiZero = new Set<number>();
+  for (let k = 0; k < n; k++) {
+    const i = insns[k]!;
+    const name = `${tag}${k}`;
+    g.names.push(name); g.values.push(i);
+    const last = k === n - 1;
+    st.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
+    const e = emit(i, i.exec, st, codeBits);
+    if (e !== null) {
+      // RIP is needed only where the block ends; a memory access names its instruction (c.cur) for faults and write records.
+      if (last) lines.push(`c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+      if (e.mayFault) { if (head) g.headSites.push([i.pos, regs.snapshot()]); else g.otherSites.push([name, regs.snapshot()]); }
+      lines.push(regs.rewrite(elideHiZero(e.code, hiZero)).split(CUR).join(`c.cur = ${name};`));
+      // A write that reached a code page ends the block after this instruction (c.blockExit).
+      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { ${regs.out()} c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
+      continue;
+    }
+    g.calls = true;
+    st.flags = null; // the handler may change the flags
+    hiZero.clear(); // and any register
+    g.names.push(`h${tag}${k}`); g.values.push(i.exec);
+    lines.push(`c.cur = ${name}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
+    lines.push(`${regs.out()} d = 0; h${tag}${k}(c, ${name});`);
+    if (!last) lines.push(`${SYNC_IN} d = 1; if (c.blockExit) return ${k + 1};`);
+    else lines.push(`return ${n};`);
+  }
+  const l = insns[n - 1]!;
+  if (!open && emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null) lines.push(`${regs.out()} return ${n};`);
+  return lines;
+}
+
+/** Whether every instruction of a block is emitted inline (no handler calls). */
+function allInline(blk: Block, codeBits: number): boolean {
+  return blk.insns.every((i) => emit(i, i.exec, { flags: null, flagsLive: true }, codeBits) !== null);
+}
+
+/** A block a compiled function goes on into, and the blocks it goes on into in turn. */
+export interface RegionNode { block: Block; next: RegionNode[] }
+
+/** How many blocks deep a compiled function follows conditional branches (each level doubles its code at most). */
+export const REGION_DEPTH = 2;
+
+/**
+ * The blocks a block ending in a conditional branch runs inside its own
+ * function: its two sides, when execution has gone to them (the successor
+ * cache) and they are valid, in the same mode, without breakpoints or
+ * handler calls; and theirs, REGION_DEPTH levels deep. This saves a return
+ * to the run loop, and the register loads and stores around it, on every
+ * branch of code made of short blocks (the xz decoder's bit decoding).
+ */
+export function regionTree(b: Block, codeBits: number, depth = REGION_DEPTH): RegionNode[] {
+  const l = b.insns[b.insns.length - 1]!;
+  if (depth === 0 || codeBits !== 64 || l.exec !== jcc || b.atBreakpoint) return [];
+  if (emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) === null) return [];
+  if (l.tLo === b.ripLo && l.tHi === b.ripHi) return []; // a loop runs in its own function (blockSource)
+  const out: RegionNode[] = [];
+  for (const [lo, hi] of [[l.tLo, l.tHi], [l.nextLo, l.nextHi]] as const) {
+    const s = b.succ1 !== null && b.succ1.ripLo === lo && b.succ1.ripHi === hi ? b.succ1 : b.succ2 !== null && b.succ2.ripLo === lo && b.succ2.ripHi === hi ? b.succ2 : null;
+    if (s === null || s === b || !s.valid || s.modeKey !== b.modeKey || s.atBreakpoint || s.zeroFilled || !allInline(s, codeBits)) continue;
+    if (out.some((x) => x.block === s)) continue;
+    out.push({ block: s, next: regionTree(s, codeBits, depth - 1) });
+  }
+  return out;
+}
+
+/** Every block of a region tree, and the most instructions one path through it retires. */
+function regionBlocks(nodes: RegionNode[]): Block[] { return nodes.flatMap((x) => [x.block, ...regionBlocks(x.next)]); }
+function regionSpan(nodes: RegionNode[]): number { return nodes.reduce((m, x) => Math.max(m, x.block.insns.length + regionSpan(x.next)), 0); }
+
+/**
+ * After a block of `n` instructions: go on into whichever successor starts
+ * at RIP, when the run loop would have chained to it (`ready`, no stop, no
+ * check its accesses skip; the budget is checked up front against the
+ * span). Each successor's code ends the function, or goes on into its own
+ * successors (regionTree).
+ */
+function goOn(g: Gen, n: number, nodes: RegionNode[], ready: string): string[] {
+  const lines: string[] = [];
+  const after = g.regs.fork();
+  for (const node of nodes) {
+    const s = node.block, j = g.names.length;
+    const mask = inlineCheckMask(s, g.codeBits);
+    g.names.push(`S${j}`); g.values.push(s);
+    lines.push(`if (c.ripLo === ${s.ripLo} && c.ripHi === ${s.ripHi} && ${ready} && !c.blockExit && !c.stopRequested && (c.checks & ${mask}) === 0) { c.icount += ${n}; c.tail = S${j};`);
+    const m = s.insns.length;
+    lines.push(...segment(g, s, `s${j}_`, false, node.next.length > 0));
+    if (node.next.length > 0) lines.push(...goOn(g, m, node.next, ready), `${g.regs.out()} return ${m};`);
+    lines.push('}');
+    g.regs.restore(after);
+  }
+  return lines;
+}
+
+/**
+ * The JavaScript source of a compiled block (exposed for tests and
+ * --trace-jit), with the successors it runs inline (regionTree). The
+ * function returns the instructions it retired in its last block; earlier
+ * ones (a loop's passes, the first block before a successor) are added to
+ * c.icount as they complete.
+ */
+export function blockSource(b: Block, codeBits: number, successors: RegionNode[] = []): { source: string; names: string[]; values: unknown[] } {
+  const insns = b.insns;
+  const n = insns.length;
   // A block that branches back to its own start loops inside the function (registers stay in locals across
   // iterations): another iteration runs when RIP is back at the start, it fits before c.limit and nothing asks
   // the run loop to look (the conditions under which run.ts chains compiled blocks). Iterations done are
@@ -156,50 +283,28 @@ export function blockSource(b: Block, codeBits: number): { source: string; names
   const l = insns[n - 1]!;
   const loops = emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null && !b.atBreakpoint
     && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
-  // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
-  // another `hi[n] = 0;` for them is dropped. Handler calls forget everything.
-  const hiZero = new Set<number>();
+  if (loops) successors = [];
   const regs = new RegLocals(loops);
-  /** Memory accesses that may fault, as [instruction position, write-back snapshot before it]. */
-  const faultSites: [number, number][] = [];
-  let calls = false;
-  for (let k = 0; k < n; k++) {
-    const i = insns[k]!;
-    names.push(`i${k}`); values.push(i);
-    const last = k === n - 1;
-    st.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
-    const e = emit(i, i.exec, st, codeBits);
-    if (e !== null) {
-      // RIP is needed only where the block ends; a memory access names its instruction (c.cur) for faults and write records.
-      if (last) lines.push(`c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-      if (e.mayFault) faultSites.push([i.pos, regs.snapshot()]);
-      lines.push(regs.rewrite(elideHiZero(e.code, hiZero)).split(CUR).join(`c.cur = i${k};`));
-      // A write that reached a code page ends the block after this instruction (c.blockExit).
-      if (e.writesMemory && !last) lines.push(`if (c.blockExit) { ${regs.out()} c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi}; return ${k + 1}; }`);
-      continue;
-    }
-    calls = true;
-    st.flags = null; // the handler may change the flags
-    hiZero.clear(); // and any register
-    names.push(`h${k}`); values.push(i.exec);
-    lines.push(`c.cur = i${k}; c.ripLo = ${i.nextLo}; c.ripHi = ${i.nextHi};`);
-    lines.push(`${regs.out()} d = 0; h${k}(c, i${k});`);
-    if (!last) lines.push(`${SYNC_IN} d = 1; if (c.blockExit) return ${k + 1};`);
-    else lines.push(`return ${n};`);
-  }
+  const g: Gen = { codeBits, names: ['cond', 'cf'], values: [condition, getCF], regs, headSites: [], otherSites: [], calls: false };
+  const lines = segment(g, b, 'i', true, loops || successors.length > 0);
   const ready = 'c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0';
-  if (loops) lines.push(`if (c.ripLo === ${b.ripLo} && c.ripHi === ${b.ripHi} && ${calls ? ready : 'go'} && !c.blockExit && !c.stopRequested && c.icount + ${2 * n} <= c.limit) { c.icount += ${n}; continue; }`);
-  if (emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null) lines.push(`${regs.out()} return ${n};`);
+  if (loops) {
+    lines.push(`if (c.ripLo === ${b.ripLo} && c.ripHi === ${b.ripHi} && ${g.calls ? ready : 'go'} && !c.blockExit && !c.stopRequested && c.icount + ${2 * n} <= c.limit) { c.icount += ${n}; continue; }`);
+    lines.push(`${regs.out()} return ${n};`);
+  } else if (successors.length > 0) {
+    lines.push(...goOn(g, n, successors, g.calls ? ready : 'go'), `${regs.out()} return ${n};`);
+  }
   // A fault thrown by emitted code leaves through the catch with the registers as they were before the faulting
   // instruction; one thrown by a handler (d = 0) leaves them as the handler left them in memory, as the interpreter does.
+  const needGo = !g.calls && (loops || successors.length > 0);
   const body = [
     'const lo = c.lo, hi = c.hi;',
     'let a = 0, b = 0, r = 0, ah = 0, bh = 0, rh = 0, s = 0, el = 0, eh = 0, x = 0, d = 1;',
-    loops && !calls ? `const go = ${ready};` : '',
+    needGo ? `const go = ${ready};` : '',
     regs.prologue(),
-    'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${regs.catchOut(faultSites)} } throw e; }`,
+    'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${regs.catchOut(g.headSites, g.otherSites)} } throw e; }`,
   ].join('\n');
-  return { source: `return function block(c) {\n${regs.render(body)}\n};`, names, values };
+  return { source: `return function block(c) {\n${regs.render(body)}\n};`, names: g.names, values: g.values };
 }
 
 /**
@@ -218,10 +323,20 @@ export function inlineCheckMask(b: Block, codeBits: number): number {
   return m;
 }
 
-/** Compile a block; the result returns how many instructions it retired. Sets b.checkMask. */
-export function compileBlock(b: Block, codeBits: number): CompiledBlock {
-  b.checkMask = inlineCheckMask(b, codeBits);
-  const { source, names, values } = blockSource(b, codeBits);
+/**
+ * Compile a block; the result returns how many instructions it retired in
+ * its last block. Sets b.checkMask and b.span (the most instructions one call
+ * can retire: the block and its longest inline successor). With `cache`, the
+ * successors it runs inline are eligible (regionTree) and a write to
+ * their code invalidates this block too.
+ */
+export function compileBlock(b: Block, codeBits: number, cache: BlockCache | null = null): CompiledBlock {
+  const tree = cache !== null ? regionTree(b, codeBits) : [];
+  const others = regionBlocks(tree);
+  b.checkMask = others.reduce((m, s) => m | inlineCheckMask(s, codeBits), inlineCheckMask(b, codeBits));
+  b.span = b.insns.length + regionSpan(tree);
+  const { source, names, values } = blockSource(b, codeBits, tree);
   const factory = new Function(...names, source) as (...args: unknown[]) => CompiledBlock;
+  for (const s of others) cache!.dependOn(b, s);
   return factory(...values);
 }

@@ -29,10 +29,10 @@ function machine(code: Uint8Array, threshold: number): Cpu {
   return cpu;
 }
 
-/** Run the program in the interpreter and with compilation after 2 runs of a block, in budget slices; compare after each. */
-function same(source: string, slices: number[]): Stop[] {
+/** Run the program in the interpreter and with compilation after `threshold` runs of a block, in budget slices; compare after each. */
+function same(source: string, slices: number[], threshold = 2): Stop[] {
   const code = assemble(source);
-  const a = machine(code, 0), b = machine(code, 2);
+  const a = machine(code, 0), b = machine(code, threshold);
   const stops: Stop[] = [];
   for (const n of slices) {
     const sa = a.run(n), sb = b.run(n);
@@ -137,4 +137,74 @@ describe('compiled code holds registers in locals', () => {
       .byte 0`, [1000]);
   });
 });
+
+describe('compiled blocks that go on into their successors (regions)', () => {
+  // A loop of short blocks: a conditional branch whose two sides branch again (two levels), then a load
+  // that walks to the end of the mapping and faults in a successor block that runs inside its predecessor's function.
+  const TREE = `
+    mov rbx, 0x1ffc00
+    xor ecx, ecx
+  top:
+    inc ecx
+    test ecx, 1
+    jz even
+    add eax, ecx
+    test ecx, 2
+    jz odd2
+    mov rdx, [rbx]
+    add rbx, 8
+    jmp top
+  odd2:
+    sub eax, 3
+    jmp top
+  even:
+    lea edx, [rcx + rcx*2]
+    cmp edx, 90
+    ja big
+    add esi, edx
+    jmp top
+  big:
+    add edi, edx
+    mov [rbx + 0x100], edi
+    jmp top`;
+
+  it('forms regions, and a fault inside a successor leaves state and clock as the interpreter does', () => {
+    const stops = same(TREE, [1_000_000]);
+    expect(stops[0]).toBe(Stop.Fault);
+    const cpu = machine(assemble(TREE), 2);
+    cpu.run(2000);
+    const table = (cpu.blocks as unknown as { table: ({ span: number; insns: unknown[]; compiled: unknown } | undefined)[] }).table;
+    expect(table.some((b) => b !== undefined && b.compiled !== null && b.span > b.insns.length)).toBe(true);
+  });
+
+  it('stops on the budget at every point, inside successors too', () => {
+    same(TREE, Array.from({ length: 120 }, (_, k) => 1 + (k % 11)));
+  });
+
+  it('a write to a successor block\'s code invalidates the function that runs it', () => {
+    // The taken side (on the next page, so only the function that runs it inline holds its code with the
+    // branch) has its immediate patched after 300 passes: "add eax, 1" becomes "add eax, 5".
+    same(`
+      xor ecx, ecx
+    top:
+      inc ecx
+      cmp ecx, 600
+      je done
+      test ecx, 1
+      jz even
+      add esi, 2
+      jmp top
+      .p2align 12
+    even:
+      add eax, 1
+      cmp ecx, 300
+      jne top
+      lea rdx, [rip + even]
+      mov byte ptr [rdx + 2], 5
+      jmp top
+    done:
+      hlt`, [100_000], 8); // compiled after 8 passes: both sides of each branch have run by then
+  });
+});
+
 
