@@ -8,7 +8,7 @@ import { aluHandler, aluHandler64, incDec, neg, not } from './ops/alu.ts';
 import { shiftHandler, shiftDouble } from './ops/shift.ts';
 import { mulAcc, imul2, imul3, divide } from './ops/muldiv.ts';
 import { bitTest, bitScan, countZeros, popcnt, bswap } from './ops/bits.ts';
-import { mov, movzx, movsx, lea, xchg, cmpxchg, xadd, signExtendAcc, setcc, cmovcc, lahf, sahf, flagOp, nop, movbe } from './ops/move.ts';
+import { mov, movzx, movsx, lea, xchg, cmpxchg, cmpxchgWide, xadd, signExtendAcc, setcc, cmovcc, lahf, sahf, flagOp, nop, movbe } from './ops/move.ts';
 import { andn, bextr, blsOp, bzhi, mulx, pdepPext, rorx, shiftX } from './ops/bmi.ts';
 import { adx } from './ops/adx.ts';
 import { pushOp, popOp, pushf, popf, enter, leave } from './ops/stack.ts';
@@ -92,6 +92,8 @@ function rule(name: string): Omit<Entry, 'form'> & { form?: number } | undefined
   if (mn === 'Lea') return { handler: lea, op: 0, size: s0 };
   if (mn === 'Xchg') return { handler: xchg, op: 0, size: s0 };
   if (mn === 'Cmpxchg' && s0) return { handler: cmpxchg, op: 0, size: s0 };
+  // Cmpxchg8b_m64, Cmpxchg16b_m128: fixed operand sizes (66h changes nothing; REX.W selects the 16-byte form).
+  if (mn === 'Cmpxchg8b' || mn === 'Cmpxchg16b') return { handler: cmpxchgWide, op: mn === 'Cmpxchg16b' ? 1 : 0, size: mn === 'Cmpxchg16b' ? 128 : 64 };
   if (mn === 'Xadd' && s0) return { handler: xadd, op: 0, size: s0 };
   const ext = ['Cbw', 'Cwde', 'Cdqe', 'Cwd', 'Cdq', 'Cqo'].indexOf(mn);
   if (ext >= 0 && ops.length === 0) return { handler: signExtendAcc, op: ext >= 3 ? 1 : 0, size: [16, 32, 64][ext % 3]! };

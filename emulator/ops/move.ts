@@ -1,10 +1,12 @@
-// Data movement: mov and its extending forms, lea, xchg, cmpxchg, xadd,
-// the sign-extension group, setcc, cmovcc, and the flag instructions.
+// Data movement: mov and its extending forms, lea, xchg, cmpxchg,
+// cmpxchg8b/16b, xadd, the sign-extension group, setcc, cmovcc, and the
+// flag instructions.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { CF, PF, AF, ZF, SF, DF, arithFlags, setArithFlags, condition } from '../flags.ts';
-import { offset, readARmw, writeA, storeA, readB, getReg, setReg, setR16 } from './operands.ts';
+import { offset, ea, readARmw, writeA, storeA, readB, getReg, setReg, setR16 } from './operands.ts';
 import { aluN, alu64, AluOp } from './alu.ts';
+import { gp } from '../fault.ts';
 
 /** mov a, b (reg/mem ← reg/mem/imm). */
 export function mov(c: Cpu, i: Insn): void {
@@ -62,6 +64,42 @@ export function cmpxchg(c: Cpu, i: Insn): void {
     if (i.a < 0) writeA(c, i, size, dl, dh); // the memory operand is always written back
     setReg(c, 0, size, dl, dh);
   }
+}
+
+/**
+ * cmpxchg8b m64 (op 0) / cmpxchg16b m128 (op 1): compare EDX:EAX (RDX:RAX)
+ * with the memory operand; equal → ZF = 1, memory = ECX:EBX (RCX:RBX); else
+ * ZF = 0, EDX:EAX (RDX:RAX) = memory. The other flags are kept (SDM Vol. 2A,
+ * APM Vol. 3 CMPXCHG8B/CMPXCHG16B). A register operand does not decode (#UD).
+ */
+export function cmpxchgWide(c: Cpu, i: Insn): void {
+  ea(c, i);
+  const lo = c.eaLo, hi = c.eaHi;
+  let equal: boolean;
+  if (i.op === 0) {
+    // Read as for a write: the destination is written either way, so a read-only page faults even when unequal.
+    const ml = c.readRmw64(lo, hi), mh = c.outHi;
+    equal = ml === c.lo[0] && mh === c.lo[2];
+    if (equal) c.write64(lo, hi, c.lo[3]!, c.lo[1]!);
+    else {
+      c.write64(lo, hi, ml, mh); // the old value is written back
+      // Only the unequal case writes EAX/EDX, and a 32-bit write clears bits 63:32; an equal compare leaves them.
+      c.lo[0] = ml; c.hi[0] = 0; c.lo[2] = mh; c.hi[2] = 0;
+    }
+  } else {
+    if ((lo & 15) !== 0) throw gp(0, `cmpxchg16b: operand at 0x${(lo >>> 0).toString(16)} is not 16-byte aligned`);
+    // 16-byte aligned, so both quadwords lie on one page, checked for writing by the reads: no store can fault.
+    const lo2 = (lo + 8) | 0; // no carry into the high half: bits 3:0 are zero
+    const al = c.readRmw64(lo, hi), ah = c.outHi;
+    const bl = c.readRmw64(lo2, hi), bh = c.outHi;
+    equal = al === c.lo[0] && ah === c.hi[0] && bl === c.lo[2] && bh === c.hi[2];
+    if (equal) { c.write64(lo, hi, c.lo[3]!, c.hi[3]!); c.write64(lo2, hi, c.lo[1]!, c.hi[1]!); }
+    else {
+      c.write64(lo, hi, al, ah); c.write64(lo2, hi, bl, bh);
+      c.lo[0] = al; c.hi[0] = ah; c.lo[2] = bl; c.hi[2] = bh;
+    }
+  }
+  setArithFlags(c, (arithFlags(c) & ~ZF) | (equal ? ZF : 0));
 }
 
 /** xadd a, b: b = old a; a = a + b. */

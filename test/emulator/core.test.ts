@@ -1,8 +1,8 @@
 // Directed checks of the core's contracts that the differential suite does
-// not reach: #UD reporting, code invalidation on writes, 16/32-bit decoding,
+// not reach: #UD reporting, cmpxchg8b/16b on a read-only page, code invalidation on writes, 16/32-bit decoding,
 // determinism of the instruction count.
 import { describe, it, expect } from 'vitest';
-import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, Cpu, FlatMemory, Seg, Stop, Vector, ZF, installSystem } from '../../emulator/index.ts';
+import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, CF, CR0_PG, CR0_WP, Cpu, FlatMemory, OF, PF, SF, Seg, Stop, Vector, ZF, installSystem } from '../../emulator/index.ts';
 import { assemble } from './assemble.ts';
 
 function machine(code: Uint8Array, at = 0x1000): Cpu {
@@ -195,5 +195,79 @@ describe('core contracts', () => {
       ({ cpu } = run([0x63, 0xf3], [[3, 0x80000001n]], 0x2, false, compiled));
       expect(lo(cpu, 6)).toBe(0x80000001n);
     }
+  });
+
+  it('runs cmpxchg8b and cmpxchg16b (0F C7 /1): equal stores ECX:EBX, unequal loads EDX:EAX, only ZF changes', () => {
+    // CPUID advertises CX8 and CX16 (platform.ts), but the core raised #UD for both until they were implemented.
+    const M = 0x5000, RO = 0x205000; // RO: the same bytes through a read-only mapping
+    const q = (mem: FlatMemory, a: number, v: bigint) => mem.write(a, new Uint8Array(new BigUint64Array([v]).buffer));
+    const run = (code: number[], at: number, mem0: bigint[], regs: [number, bigint][], flags: number, compiled: boolean) => {
+      const mem = new FlatMemory(1 << 20);
+      mem.write(0x1000, Uint8Array.from([...code, 0xcc]));
+      mem0.forEach((v, k) => q(mem, M + 8 * k, v));
+      const cpu = new Cpu({ memory: mem });
+      cpu.resetFlat64();
+      // 2 MiB pages: 0-2 MiB writable, 2-4 MiB the same frames read-only (CR0.WP: CPL 0 honours it).
+      q(mem, 0x70000, 0x71003n); q(mem, 0x71000, 0x72003n); q(mem, 0x72000, 0x83n); q(mem, 0x72008, 0x81n);
+      cpu.cr3Lo = 0x70000; cpu.cr0 |= CR0_PG | CR0_WP; cpu.updateMode();
+      cpu.setRip(0x1000n);
+      cpu.setReg(4, 0x80000n);
+      cpu.setReg(6, BigInt(at));
+      cpu.setRflags(flags);
+      for (const [r, v] of regs) cpu.setReg(r, v);
+      if (compiled) { cpu.jitThreshold = 1; cpu.run(2); expect(cpu.blocksCompiled).toBe(1); } else cpu.runOne();
+      const m = [0, 1].map((k) => new DataView(mem.ram.buffer).getBigUint64(M + 8 * k, true));
+      return { cpu, m };
+    };
+    const OTHERS = CF | PF | SF | OF;
+    const CX8 = [0x0f, 0xc7, 0x0e], CX16 = [0x48, 0x0f, 0xc7, 0x0e]; // cmpxchg8b/16b [rsi]
+    for (const compiled of [false, true]) {
+      for (const lock of [[], [0xf0]]) {
+        // cmpxchg8b equal: memory = ECX:EBX, RAX/RDX untouched (bits 63:32 too), ZF set, other flags kept.
+        let r = run([...lock, ...CX8], M, [0x1111111122222222n, 0x99n],
+          [[0, 0xaaaaaaaa22222222n], [2, 0xdddddddd11111111n], [3, 0xffffffff87654321n], [1, 0xeeeeeeee12345678n]], 0x2 | OTHERS, compiled);
+        expect(r.cpu.getRip()).toBe(BigInt(0x1000 + lock.length + CX8.length));
+        expect(r.m).toEqual([0x1234567887654321n, 0x99n]);
+        expect(r.cpu.getReg(0)).toBe(0xaaaaaaaa22222222n);
+        expect(r.cpu.getReg(2)).toBe(0xdddddddd11111111n);
+        expect(r.cpu.getRflags() & (ZF | OTHERS)).toBe(ZF | OTHERS);
+        // cmpxchg8b unequal (high halves differ): EDX:EAX = memory, zero-extended into RAX/RDX; memory kept; ZF clear.
+        r = run([...lock, ...CX8], M, [0x1111111122222222n, 0x99n],
+          [[0, 0xaaaaaaaa22222222n], [2, 0xdddddddd11111112n], [3, 1n], [1, 2n]], 0x2 | ZF, compiled);
+        expect(r.m).toEqual([0x1111111122222222n, 0x99n]);
+        expect(r.cpu.getReg(0)).toBe(0x22222222n);
+        expect(r.cpu.getReg(2)).toBe(0x11111111n);
+        expect(r.cpu.getRflags() & (ZF | OTHERS)).toBe(0);
+        // cmpxchg16b equal: memory = RCX:RBX.
+        r = run([...lock, ...CX16], M, [0x0123456789abcdefn, 0xfedcba9876543210n],
+          [[0, 0x0123456789abcdefn], [2, 0xfedcba9876543210n], [3, 0x1111222233334444n], [1, 0x5555666677778888n]], 0x2 | CF, compiled);
+        expect(r.m).toEqual([0x1111222233334444n, 0x5555666677778888n]);
+        expect(r.cpu.getReg(0)).toBe(0x0123456789abcdefn);
+        expect(r.cpu.getRflags() & (ZF | OTHERS)).toBe(ZF | CF);
+        // cmpxchg16b unequal (low quadwords differ in bit 32 only): RDX:RAX = memory.
+        r = run([...lock, ...CX16], M, [0x0123456789abcdefn, 0xfedcba9876543210n],
+          [[0, 0x0123456689abcdefn], [2, 0xfedcba9876543210n], [3, 3n], [1, 4n]], 0x2 | ZF | SF, compiled);
+        expect(r.m).toEqual([0x0123456789abcdefn, 0xfedcba9876543210n]);
+        expect(r.cpu.getReg(0)).toBe(0x0123456789abcdefn);
+        expect(r.cpu.getReg(2)).toBe(0xfedcba9876543210n);
+        expect(r.cpu.getRflags() & (ZF | OTHERS)).toBe(SF);
+        // cmpxchg16b needs a 16-byte aligned operand (8-aligned is not enough): #GP(0), nothing changes.
+        r = run([...lock, ...CX16], M + 8, [1n, 2n], [[0, 2n], [2, 0n], [3, 5n], [1, 6n]], 0x2, compiled);
+        expect(r.cpu.lastFault?.vector).toBe(Vector.GP);
+        expect(r.cpu.lastFault?.errorCode).toBe(0);
+        expect(r.cpu.getRip()).toBe(0x1000n);
+        expect(r.m).toEqual([1n, 2n]);
+        expect(r.cpu.getReg(0)).toBe(2n);
+        // The destination is accessed as a write even when the compare fails: a read-only page faults (#PF, P|W).
+        for (const code of [CX8, CX16]) {
+          r = run([...lock, ...code], RO, [0x77n, 0x88n], [[0, 0n], [2, 0n]], 0x2, compiled);
+          expect(r.cpu.lastFault?.vector).toBe(Vector.PF);
+          expect(r.cpu.lastFault?.errorCode).toBe(3);
+          expect(r.cpu.getReg(0)).toBe(0n);
+        }
+      }
+    }
+    // The register form (mod = 3) is no instruction: #UD.
+    expect(run([0x0f, 0xc7, 0xce], M, [], [], 0x2, false).cpu.lastFault?.vector).toBe(Vector.UD);
   });
 });

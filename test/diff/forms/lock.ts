@@ -1,7 +1,8 @@
 // lock-prefixed read-modify-write forms: add or adc sbb and sub xor (m,r and
 // m,imm), inc dec not neg, xchg, cmpxchg, xadd, bts btr btc (m,r and
-// m,imm8), 8/16/32/64-bit. One case in ten puts a register where the memory
-// operand belongs, and `lock cmp` is there too: both must raise #UD.
+// m,imm8), 8/16/32/64-bit, and cmpxchg8b/16b. One case in ten puts a
+// register where the memory operand belongs, and `lock cmp` is there too:
+// both must raise #UD.
 // Masked as in the unlocked forms: AF after or/and/xor (Intel SDM ∪ AMD
 // APM: undefined); OF SF ZF AF PF after bts/btr/btc (see bits.ts).
 
@@ -9,6 +10,7 @@ import { encode } from '../encode.ts';
 import { Gen } from '../gen.ts';
 import { AF, OF, PF, SF, ZF } from '../layout.ts';
 import { ALL, WIDE, idOf, izSize, sizeSpec, type Form, type SV } from './common.ts';
+import { cmpxchgWideCase } from './move.ts';
 
 const LOCK = 0xf0;
 
@@ -73,6 +75,10 @@ export function lockForms(): Form[] {
       });
     }
   }
+
+  // cmpxchg8b / cmpxchg16b: register operands (#UD) and misaligned cmpxchg16b (#GP) as in the unlocked forms.
+  f('cmpxchg8b m64', '', (g) => cmpxchgWideCase(g, false, [LOCK]));
+  f('cmpxchg16b m128', '', (g) => cmpxchgWideCase(g, true, [LOCK]));
 
   const bt: [string, number, number][] = [['bts', 0xab, 5], ['btr', 0xb3, 6], ['btc', 0xbb, 7]];
   for (const [mn, op, ext] of bt) {

@@ -1,5 +1,6 @@
 // Data movement: mov (all encodings), movzx/movsx/movsxd, lea, xchg,
-// cmpxchg, xadd, bswap, cbw..cqo, lahf/sahf, clc..std, nops, setcc, cmovcc.
+// cmpxchg, cmpxchg8b/16b, xadd, bswap, cbw..cqo, lahf/sahf, clc..std, nops,
+// setcc, cmovcc.
 
 import { encode } from '../encode.ts';
 import { Gen } from '../gen.ts';
@@ -110,6 +111,11 @@ export function moveForms(): Form[] {
     }
   }
 
+  // cmpxchg8b m64 (0F C7 /1), also with 66h (the operand size is fixed), and cmpxchg16b m128 (REX.W 0F C7 /1).
+  f('cmpxchg8b m64', 'xchg', (g) => cmpxchgWideCase(g, false, []), 240);
+  f('cmpxchg8b m64 (66h)', 'xchg', (g) => cmpxchgWideCase(g, false, [0x66]), 100);
+  f('cmpxchg16b m128', 'xchg', (g) => cmpxchgWideCase(g, true, []), 240);
+
   // bswap 0F C8+r; the 16-bit form's result is undefined (masked).
   for (const sv of WIDE) {
     f(idOf('bswap r#', sv), 'bswap', (g) => {
@@ -167,3 +173,36 @@ export function moveForms(): Form[] {
   return out;
 }
 
+/**
+ * One cmpxchg8b (wide: cmpxchg16b) case. The memory operand's halves are
+ * compared with EDX:EAX (RDX:RAX): equal half the time, else one half or
+ * both differ; ECX:EBX (RCX:RBX) is stored when equal. The upper halves of
+ * RAX/RDX keep random bits for cmpxchg8b (kept when equal, zeroed when not).
+ * One case in ten has a register operand (#UD, mod = 3 encodes nothing);
+ * one cmpxchg16b operand in five is not 16-byte aligned (#GP(0)), half of
+ * those 8-byte aligned.
+ */
+export function cmpxchgWideCase(g: Gen, wide: boolean, prefixes: number[]): void {
+  const r = g.rng;
+  g.reserve(0, 1, 2, 3);
+  const half = wide ? 64 : 32;
+  const spec = { prefixes, rexW: wide, opcode: [0x0f, 0xc7], reg: 1 };
+  if (r.bool(0.1)) {
+    g.ud = true;
+    g.code = encode({ ...spec, rm: { reg: g.pickGpr({ allowRsp: r.bool(0.2) }) } });
+    return;
+  }
+  let addr = g.dataAddr(half / 4, wide ? { align: 16 } : {});
+  if (wide && r.bool(0.2)) addr += r.bool(0.5) ? 8 : r.range(1, 15);
+  const m0 = g.value(half), m1 = g.value(half);
+  g.poke(addr, m0 | (m1 << BigInt(half)), half / 4);
+  const flip = (v: bigint) => v ^ (1n << BigInt(r.int(half)));
+  const k = r.int(6); // 0-2 equal; 3 low half differs; 4 high half differs; 5 both random
+  const a = k === 3 ? flip(m0) : k === 5 ? g.value(half) : m0;
+  const d = k === 4 ? flip(m1) : k === 5 ? g.value(half) : m1;
+  g.setReg({ gpr: 0, shift: 0, size: half }, a);
+  g.setReg({ gpr: 2, shift: 0, size: half }, d);
+  g.setReg({ gpr: 3, shift: 0, size: half }, g.value(half));
+  g.setReg({ gpr: 1, shift: 0, size: half }, g.value(half));
+  g.code = encode({ ...spec, rm: { mem: g.memAt(addr) } });
+}
