@@ -165,7 +165,7 @@ export function loadedRanges(plan: LoadPlan): { addr: number; len: number; what:
 export function loadPlan(m: BootMachine, plan: LoadPlan): void {
   for (const s of plan.segments) {
     m.load(s.mem, s.bytes, `kexec segment: ${s.name}`);
-    if (s.memsz > s.bytes.length) m.load(s.mem + s.bytes.length, new Uint8Array(s.memsz - s.bytes.length), `kexec segment: ${s.name} (zero fill)`);
+    if (s.memsz > s.bytes.length) m.loadZeros(s.mem + s.bytes.length, s.memsz - s.bytes.length, `kexec segment: ${s.name} (zero fill)`);
   }
   for (const b of plan.handoff.memory) m.load(b.addr, b.bytes, `hand-off: ${b.what}`);
   applyHandoff(m.cpu, plan.handoff);
