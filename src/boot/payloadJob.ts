@@ -74,6 +74,9 @@ export function kallsymsTable(k: KallsymsAnswer): SymbolTable | { error: string 
   return new SymbolTable(list);
 }
 
+/** A job never asked for (its boot failed before it needed it): its worker, and the answer waiting in its port, go with it. */
+const unanswered = new FinalizationRegistry<SyncWorkerCall<PayloadAnswer>>((call) => call.close());
+
 /** How long to wait for the worker before doing the work here (it died, or cannot start). */
 const WORKER_TIMEOUT_MS = 120_000;
 
@@ -93,6 +96,7 @@ export class DeferredPayload {
     if (worker) {
       const copy = job.payload.slice();
       this.call = new SyncWorkerCall(import.meta.url, './payloadWorker.ts', { ...job, payload: copy }, [copy.buffer]);
+      unanswered.register(this, this.call, this);
     }
   }
 
@@ -109,6 +113,7 @@ export class DeferredPayload {
   private settle(): { answer: PayloadAnswer } | { error: Error } {
     const call = this.call;
     this.call = null;
+    unanswered.unregister(this);
     let a: SyncAnswer<PayloadAnswer> | null = null;
     if (call) {
       a = call.wait(WORKER_TIMEOUT_MS);

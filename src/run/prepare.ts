@@ -135,14 +135,16 @@ export function prepareKexec(opts: BootOptions, how: { worker?: boolean } = {}):
   const bytes = kernelBytes(opts.kernel);
   const bz = parseBzImage(bytes, kernelName);
   const file = symbolFile({ vmlinux: opts.vmlinux, systemMap: opts.systemMap, kernelPath: typeof opts.kernel === 'string' ? opts.kernel : undefined });
-  const payload = new DeferredPayload({ payload: bz.payload, compression: bz.compression, file: bz.file, kallsyms: file === null },
-    how.worker ?? process.env.BOOTPATH_PAYLOAD_WORKER !== '0');
   const fileSymbols = file ? symbolsFromFile(file) : null;
   const plan = planKexecLoad({
     kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
     ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
   });
-  return new Prepared(kernelName, plan, decompressorElfOf(opts), payload, fileSymbols);
+  const decompressor = decompressorElfOf(opts);
+  // Started last: every input error above comes before a worker exists.
+  const payload = new DeferredPayload({ payload: bz.payload, compression: bz.compression, file: bz.file, kallsyms: file === null },
+    how.worker ?? process.env.BOOTPATH_PAYLOAD_WORKER !== '0');
+  return new Prepared(kernelName, plan, decompressor, payload, fileSymbols);
 }
 
 /** A PreparedKexec whose payload parts are worked out when first read. */
