@@ -4,10 +4,15 @@
 //   npx tsx bench/boot.ts <bzImage> [--vmlinux f | --system-map f] [--max-instructions n]
 // Times: `start` is process start to the first guest instruction (module
 // loading, parsing, loading the machine: the fixed cost), phases are wall
-// and CPU seconds between the phase observer's calls.
-import { bootKexec } from '../src/analysis/checkedBoot.ts';
+// and CPU seconds between the phase observer's calls. BOOTPATH_CODE=dist
+// boots with the compiled library in dist/ (`npm run build` first), as the
+// installed `bootpath` does: module loading without tsx compiling the sources.
 import type { RunObserver } from '../src/run/bootRun.ts';
-import { DEFAULT_BUDGET, DEFAULT_CMDLINE } from '../src/run/prepare.ts';
+
+const lib: typeof import('../src/index.ts') = process.env.BOOTPATH_CODE === 'dist'
+  ? await import(new URL('../dist/src/index.js', import.meta.url).href)
+  : await import('../src/index.ts');
+const { bootKexec, DEFAULT_BUDGET, DEFAULT_CMDLINE } = lib;
 
 const args = process.argv.slice(2);
 const kernel = args[0];
