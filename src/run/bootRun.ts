@@ -103,9 +103,8 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
     const { plan } = prepared;
     // An explicit target is checked now (an unknown symbol is an input error before the run); the default one needs the
     // kernel's symbols, which may come from kallsyms in the payload that is still being decompressed: it is looked up
-    // when the payload is (resolveUntil).
-    const untilOption = options.until === undefined ? 'x86_64_start_kernel' : options.until;
-    const until = options.until !== undefined ? resolveTarget(untilOption, prepared.symbols) : null;
+    // when the payload is needed (payloadNeeded).
+    const until = options.until !== undefined ? resolveTarget(options.until, prepared.symbols) : null;
     const gate = new SerialGate(options.serial);
     const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined });
     if (options.compile === false) m.cpu.jitThreshold = 0; // 0: never compile a block
