@@ -104,7 +104,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
     // An explicit target is checked now (an unknown symbol is an input error before the run); the default one needs the
     // kernel's symbols, which may come from kallsyms in the payload that is still being decompressed: it is looked up
     // when the payload is needed (payloadNeeded).
-    const until = options.until !== undefined ? resolveTarget(options.until, prepared.symbols) : null;
+    const until = options.until !== undefined ? resolveTarget(options.until, () => prepared.symbols) : null;
     const gate = new SerialGate(options.serial);
     const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined });
     if (options.compile === false) m.cpu.jitThreshold = 0; // 0: never compile a block
@@ -136,7 +136,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
 
   /** The target, looking up the default one (in the kernel's symbols) the first time. */
   private get until(): Target {
-    return (this.untilTarget ??= resolveTarget('x86_64_start_kernel', this.symbols));
+    return (this.untilTarget ??= resolveTarget('x86_64_start_kernel', () => this.symbols));
   }
 
   /**
@@ -295,11 +295,13 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
   }
 }
 
-function resolveTarget(until: string | bigint | null, symbols: KernelSymbols): Target {
+/** The target `until` names; the kernel's symbols are asked for only when it is a symbol's name (they may not be there yet). */
+function resolveTarget(until: string | bigint | null, symbolsOf: () => KernelSymbols): Target {
   if (until === null) return { kind: 'none' };
   if (typeof until === 'bigint') return { kind: 'address', address: until };
   if (until === 'startup_64') return { kind: 'entry' };
   if (/^0x[0-9a-f]+$/i.test(until)) return { kind: 'address', address: BigInt(until) };
+  const symbols = symbolsOf();
   const a = symbols.table.lookup(until);
   if (a === undefined) throw new InputError(`--until ${until}: no such symbol in ${symbols.source}`);
   return { kind: 'symbol', name: until, address: a };
