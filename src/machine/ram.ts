@@ -27,7 +27,10 @@ export class GuestRam extends FlatMemory {
   /** Called on the first read or write of each low frame since `logAccesses` armed it (a run's footprint). */
   onFirstAccess: ((frame: number, write: boolean) => void) | null = null;
   private readonly reasons: Uint8Array;
-  /** Low frames written other than by the CPU's fast path (which stores into the array directly): the rest are zero until the CPU runs. */
+  /**
+   * Low frames written from the host side (load, fill, write32, write, restored frames): until the CPU runs, the others
+   * are zero. (The CPU's writes are not marked: the map means nothing once it has run.)
+   */
   private readonly hostWritten: Uint8Array;
   private readonly highLogged: Uint8Array | null;
   private readonly highWatched: Uint8Array | null;
@@ -72,6 +75,7 @@ export class GuestRam extends FlatMemory {
     if (o >= 0 && o + bytes.length <= this.high!.length) { this.beforeWrite(addr, bytes.length); this.high!.set(bytes, o); return; }
     if (addr < 0 || addr + bytes.length > this.ram.length) throw new RangeError(`${bytes.length} bytes at 0x${addr.toString(16)} do not fit in ${this.ram.length} bytes of RAM`);
     this.beforeWrite(addr, bytes.length);
+    this.markWritten(addr, bytes.length);
     this.ram.set(bytes, addr);
   }
 
@@ -85,7 +89,7 @@ export class GuestRam extends FlatMemory {
   zeroUnwritten(addr: number, len: number): void {
     if (addr < 0 || addr + len > this.ram.length) { this.load(addr, new Uint8Array(len)); return; }
     const end = addr + len, first = Math.floor(addr / PAGE);
-    const written = this.hostWritten.slice(first, Math.ceil(end / PAGE)); // before beforeWrite marks the range
+    const written = this.hostWritten.slice(first, Math.ceil(end / PAGE));
     this.beforeWrite(addr, len);
     for (let k = 0; k < written.length; k++) {
       const f = first + k;
@@ -101,6 +105,7 @@ export class GuestRam extends FlatMemory {
   fill(addr: number, len: number, value = 0): void {
     if (addr < 0 || addr + len > this.ram.length) throw new RangeError(`0x${len.toString(16)} bytes at 0x${addr.toString(16)} do not fit in RAM`);
     this.beforeWrite(addr, len);
+    this.markWritten(addr, len);
     this.ram.fill(value, addr, addr + len);
   }
 
@@ -129,7 +134,7 @@ export class GuestRam extends FlatMemory {
     return o >= 0 && o + len <= this.high!.length;
   }
 
-  write32(addr: number, v: number): void { this.beforeWrite(addr, 4); new DataView(this.ram.buffer).setUint32(addr, v >>> 0, true); }
+  write32(addr: number, v: number): void { this.beforeWrite(addr, 4); this.markWritten(addr, 4); new DataView(this.ram.buffer).setUint32(addr, v >>> 0, true); }
   read32(addr: number): number { return new DataView(this.ram.buffer).getUint32(addr, true); }
 
   // ---- the write log (checkpoints) ------------------------------------------------
@@ -164,7 +169,6 @@ export class GuestRam extends FlatMemory {
 
   private beforeWrite(addr: number, len: number): void {
     if (len <= 0) return;
-    this.markWritten(addr, len);
     const first = Math.floor(addr / PAGE), last = Math.floor((addr + len - 1) / PAGE);
     for (let f = first; f <= last; f++) {
       if (f < this.reasons.length) {
