@@ -20,7 +20,7 @@ export class ImageCheck implements RunObserver {
     const { elf, payload, symbols } = run.prepared;
     const d = diffImage({
       vmlinux: elf, relocs: payload.relocs as RelocTable | undefined, outputPhys: entry.outputPhys,
-      readPhys: (a, n) => run.machine.ram.read(a, n), symbols: symbols.table, virtDelta: entry.virtDelta,
+      readPhys: (a, n) => run.machine.ram.view(a, n), symbols: symbols.table, virtDelta: entry.virtDelta,
     });
     // The run inferred the delta from the relocation sites in RAM.
     this.diff = { ...d, deltaInferred: true };

@@ -4,7 +4,7 @@
 // RAM holds vmlinux displaced by a few bytes (shifts, imageShift.ts).
 import type { Vmlinux } from '../boot/vmlinux.ts';
 import type { RelocTable } from '../boot/relocs.ts';
-import { placeSegments, relocSites, applyRelocations, inferVirtDelta, type PlacedSegment } from '../boot/expectedImage.ts';
+import { placeSegments, relocSites, applyRelocations, inferVirtDelta, imageMatches, type PlacedSegment } from '../boot/expectedImage.ts';
 import { SymbolTable } from '../boot/symbolTable.ts';
 import { findShifts } from './imageShift.ts';
 
@@ -97,6 +97,12 @@ export function diffImage(input: ImageDiffInput): ImageDiff {
   const sites = input.relocs ? relocSites(input.vmlinux, input.relocs) : [];
   const deltaInferred = input.virtDelta === undefined;
   const virtDelta = input.virtDelta ?? inferVirtDelta(input.vmlinux, sites, input.outputPhys, input.readPhys);
+  // The usual case, an identical image, is answered without building the relocated image (tens of MB for a
+  // distribution kernel) or looking for shifts.
+  if (imageMatches(input.vmlinux, sites, virtDelta, input.outputPhys, input.readPhys) === true) {
+    const bytesCompared = input.vmlinux.segments.reduce((n, s) => n + (s.filesz > 0 ? Math.min(s.filesz, s.data.length) : 0), 0);
+    return { outputPhys: input.outputPhys, virtDelta, deltaInferred, bytesCompared, bytesDiffering: 0, ranges: [], shifts: [], bytesShifted: 0 };
+  }
   const placed = placeSegments(input.vmlinux);
   applyRelocations(placed, sites, virtDelta);
   const symbols = input.symbols ?? new SymbolTable(input.vmlinux.symbols);

@@ -122,10 +122,14 @@ function tokenStrings(d: Uint8Array, v: DataView, table: number, index: number):
   return out;
 }
 
-/** Decodes `count` names at `at`; checks them against the markers that must follow. */
+/**
+ * Decodes `count` names at `at`; checks them against the markers that must follow. The table's shape is checked first
+ * and the names expanded only then, into one flat string sliced per name: a rope per name (`s += token`) made a
+ * distribution kernel's 94,000 names a million string fragments, seconds of garbage collection.
+ */
 function decodeNames(d: Uint8Array, at: number, count: number, limit: number, tokens: string[]) {
+  // Pass 1, nothing built (most candidate positions fail here): every entry fits, and the markers agree.
   const markerOffsets: number[] = [];
-  const names: string[] = [];
   let p = at;
   for (let i = 0; i < count; i++) {
     if ((i & 255) === 0) markerOffsets.push(p - at);
@@ -133,10 +137,7 @@ function decodeNames(d: Uint8Array, at: number, count: number, limit: number, to
     let len = d[p++]!;
     if (len & 0x80) len = (len & 0x7f) | (d[p++]! << 7); // two-byte ULEB128 (long Rust names)
     if (len === 0 || p + len > limit) return undefined;
-    let s = '';
-    for (let k = 0; k < len; k++) s += tokens[d[p + k]!];
     p += len;
-    names.push(s);
   }
   const markers = align8(p);
   const v = new DataView(d.buffer, d.byteOffset, d.byteLength);
@@ -144,5 +145,24 @@ function decodeNames(d: Uint8Array, at: number, count: number, limit: number, to
   for (let k = 0; k < markerOffsets.length; k++) {
     if (v.getUint32(markers + 4 * k, true) !== markerOffsets[k]) return undefined;
   }
+  // Pass 2: the names.
+  const parts: string[] = [];
+  const ends = new Int32Array(count);
+  let chars = 0;
+  p = at;
+  for (let i = 0; i < count; i++) {
+    let len = d[p++]!;
+    if (len & 0x80) len = (len & 0x7f) | (d[p++]! << 7);
+    for (let k = 0; k < len; k++) {
+      const t = tokens[d[p + k]!]!;
+      parts.push(t);
+      chars += t.length;
+    }
+    p += len;
+    ends[i] = chars;
+  }
+  const all = parts.join('');
+  const names: string[] = new Array(count);
+  for (let i = 0, from = 0; i < count; i++) { names[i] = all.slice(from, ends[i]); from = ends[i]!; }
   return { names, markers };
 }

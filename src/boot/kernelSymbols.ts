@@ -34,30 +34,51 @@ function readFile(path: string, what: string): Uint8Array {
   try { return new Uint8Array(readFileSync(path)); } catch (e) { throw new InputError(`${path}: cannot read ${what}: ${(e as Error).message}`); }
 }
 
+/** A kernel's symbol file: its vmlinux or System.map, as named or found beside the bzImage; null: none (kallsyms then). */
+export type SymbolFile = { vmlinux: string } | { systemMap: string } | null;
+
+/** The symbol file of a kernel: `vmlinux` or `systemMap` when given; else a vmlinux or System.map next to the bzImage. */
+export function symbolFile(opts: { vmlinux?: string; systemMap?: string; kernelPath?: string }): SymbolFile {
+  if (opts.vmlinux) return { vmlinux: opts.vmlinux };
+  if (opts.systemMap) return { systemMap: opts.systemMap };
+  if (opts.kernelPath) {
+    const dir = dirname(opts.kernelPath);
+    if (existsSync(join(dir, 'vmlinux'))) return { vmlinux: join(dir, 'vmlinux') };
+    if (existsSync(join(dir, 'System.map'))) return { systemMap: join(dir, 'System.map') };
+  }
+  return null;
+}
+
+/** The symbols of a vmlinux or System.map. */
+export function symbolsFromFile(f: NonNullable<SymbolFile>): KernelSymbols {
+  if ('vmlinux' in f) {
+    const vmlinux = f.vmlinux;
+    const vm = readVmlinux(readFile(vmlinux, 'vmlinux'), vmlinux);
+    if (vm.symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
+    return { table: new SymbolTable(vm.symbols), source: vmlinux, elfFile: vmlinux };
+  }
+  const systemMap = f.systemMap;
+  const syms = parseSystemMap(Buffer.from(readFile(systemMap, 'System.map')).toString('latin1'), systemMap);
+  return { table: new SymbolTable(syms.map((s): NamedAddress => ({ name: s.name, value: s.address, type: s.type }))), source: systemMap };
+}
+
+/** The symbols kallsyms gave (decoded from the image), or none and why. */
+export function kallsymsSymbols(k: SymbolTable | { error: string }): KernelSymbols {
+  if (k instanceof SymbolTable) return { table: k, source: 'kallsyms (decoded from the image)' };
+  return { table: new SymbolTable([]), source: `none (${k.error})` };
+}
+
 /**
  * Symbols for a kernel: `vmlinux` or `systemMap` when given; else a
  * vmlinux or System.map next to the bzImage; else kallsyms in `elf`.
  */
 export function kernelSymbols(opts: { vmlinux?: string; systemMap?: string; kernelPath?: string; elf: Uint8Array }): KernelSymbols {
-  let vmlinux = opts.vmlinux, systemMap = opts.systemMap;
-  if (!vmlinux && !systemMap && opts.kernelPath) {
-    const dir = dirname(opts.kernelPath);
-    if (existsSync(join(dir, 'vmlinux'))) vmlinux = join(dir, 'vmlinux');
-    else if (existsSync(join(dir, 'System.map'))) systemMap = join(dir, 'System.map');
-  }
-  if (vmlinux) {
-    const vm = readVmlinux(readFile(vmlinux, 'vmlinux'), vmlinux);
-    if (vm.symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
-    return { table: new SymbolTable(vm.symbols), source: vmlinux, elfFile: vmlinux };
-  }
-  if (systemMap) {
-    const syms = parseSystemMap(Buffer.from(readFile(systemMap, 'System.map')).toString('latin1'), systemMap);
-    return { table: new SymbolTable(syms.map((s): NamedAddress => ({ name: s.name, value: s.address, type: s.type }))), source: systemMap };
-  }
+  const f = symbolFile(opts);
+  if (f) return symbolsFromFile(f);
   try {
     const k = findKallsyms(opts.elf);
-    return { table: new SymbolTable(k.symbols.map((s): NamedAddress => ({ name: s.name, value: s.address, type: s.type }))), source: 'kallsyms (decoded from the image)' };
+    return kallsymsSymbols(new SymbolTable(k.symbols.map((s): NamedAddress => ({ name: s.name, value: s.address, type: s.type }))));
   } catch (e) {
-    return { table: new SymbolTable([]), source: `none (${(e as Error).message})` };
+    return kallsymsSymbols({ error: (e as Error).message });
   }
 }

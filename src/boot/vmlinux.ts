@@ -3,8 +3,10 @@
 // and the symbol table when there is one. elfy gives the structure; 64-bit
 // addresses are re-read from the raw headers as bigint, since elfy's numbers
 // lose precision above 2^53 (kernel addresses are 0xffffffff8...).
-import elfy from 'elfy';
+import { lazyPackage } from '../lazyPackage.ts';
 import { InputError } from '../errors.ts';
+
+const elfy = lazyPackage<typeof import('elfy').default>('elfy');
 
 export interface Segment {
   /** Index among the program headers. */
@@ -53,9 +55,9 @@ export function readVmlinux(data: Uint8Array, file: string): Vmlinux {
   if (buf[4] !== 2 || buf[5] !== 1 || buf.readUInt16LE(18) !== 0x3e) {
     throw new InputError(`${file}: not a little-endian ELF64 x86-64 file`);
   }
-  let elf: ReturnType<typeof elfy.parse>;
+  let elf: ReturnType<ReturnType<typeof elfy>['parse']>;
   try {
-    elf = elfy.parse(buf);
+    elf = elfy().parse(buf);
   } catch (e) {
     throw new InputError(`${file}: malformed ELF: ${(e as Error).message}`);
   }

@@ -11,13 +11,12 @@ import { describeAddress } from '../boot/phases.ts';
 import { DEFAULT_CMDLINE, DEFAULT_BUDGET, type BootOptions } from '../run/prepare.ts';
 import { BootRun } from '../run/bootRun.ts';
 import { ImageCheck } from '../analysis/imageCheck.ts';
-import { serveGdb } from './gdb.ts';
 import { codeAround, formatDump } from '../analysis/dump.ts';
 import { formatImageDiff } from '../analysis/formatDiff.ts';
 import { jsonDocument } from './json.ts';
 import { parseSize, parseCount } from './units.ts';
 import { BUNDLED_KERNEL, bundledDecompressorElf } from '../boot/bundled.ts';
-import { keepPrepared, writeBootReport } from '../report/write.ts';
+// The gdb server and the HTML report are loaded only by the boots that use them (module loading is part of every boot's start).
 
 const USAGE = `usage: bootpath boot [--kernel <bzImage>] [--vmlinux <file> | --system-map <file>] [--entry 64|32]
                      [--until <symbol|address|startup_64>] [--cmdline <text>] [--ram <size>]
@@ -70,16 +69,18 @@ export const boot: Command = {
       } : undefined,
     };
     if (v.gdb !== undefined) {
+      const { serveGdb } = await import('./gdb.ts');
       const check = new ImageCheck();
       const run = new BootRun({ ...options, until: v.until ?? null, progress: undefined }, [check]);
       return serveGdb(run, v.gdb, { imageCheck: check, purgatoryFile: v.purgatory, decompressorElf: v['decompressor-elf'] ?? bundledDecompressorElf(kernel) });
     }
-    const reportOptions = v.report !== undefined ? keepPrepared(options) : null;
+    const html = v.report !== undefined ? await import('../report/write.ts') : null;
+    const reportOptions = html ? html.keepPrepared(options) : null;
     // Test-only: make the machine fail inside the run at an instruction count (how internal errors are reported is tested with it).
     const failAt = process.env.BOOTPATH_TEST_FAIL_AT;
     if (failAt !== undefined) options.prepare = (m) => m.scheduler.at(Number(failAt), () => { throw new TypeError('injected by BOOTPATH_TEST_FAIL_AT'); });
     const r = bootKexec(reportOptions ?? options, { layout: json || reportOptions !== null }); // the decompressor ELF comes with the options
-    if (reportOptions) writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
+    if (html && reportOptions) html.writeBootReport(v.report!, reportOptions, r, v['decompressor-elf'] ?? bundledDecompressorElf(kernel));
     if (lastLine) process.stderr.write(`\r${' '.repeat(lastLine.length)}\r`);
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
     if (json) process.stdout.write(jsonDocument('boot', resultData(r, seconds)));

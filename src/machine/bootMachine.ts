@@ -45,6 +45,8 @@ export class BootMachine {
   readonly events: SystemEvents;
   readonly scheduler: EventScheduler;
   private readonly serialBytes: number[] = [];
+  /** Set by the first `run`: from then on RAM may hold what the CPU stored (loadZeros must store zeros). */
+  private cpuHasRun = false;
 
   constructor(opts: BootMachineOptions = {}) {
     this.ram = new TrackedRam(opts.ramSize ?? 1 << 30, XEN_HVM_LOW_RAM_END);
@@ -76,6 +78,16 @@ export class BootMachine {
     this.ram.writeBy(addr, bytes, { kind: 'loader', icount: this.cpu.icount, what });
   }
 
+  /**
+   * Write `len` zeros as the loader (a segment's zero fill). Before the CPU has run, RAM the loader has not written is
+   * zero already and is left untouched (no host page faults for what the guest may never use).
+   */
+  loadZeros(addr: number, len: number, what: string): void {
+    const who: WriteRecord = { kind: 'loader', icount: this.cpu.icount, what };
+    if (this.cpuHasRun || this.cpu.icount !== 0) this.ram.writeBy(addr, new Uint8Array(len), who);
+    else this.ram.zeroBy(addr, len, who);
+  }
+
   /** Track writes to the frames covering [addr, addr+len). */
   trackRange(addr: number, len: number): void {
     for (let f = Math.floor(addr / 4096); f * 4096 < addr + len; f++) this.ram.track(f);
@@ -90,6 +102,9 @@ export class BootMachine {
   get vgaText(): string[] { return renderTextScreen((a, n) => this.ram.read(a, n)); }
 
   /** Run up to `budget` instructions, running scheduled events at their instruction counts. */
-  run(budget: number): Stop { return runWithEvents(this.cpu, this.scheduler, budget); }
+  run(budget: number): Stop {
+    this.cpuHasRun = true;
+    return runWithEvents(this.cpu, this.scheduler, budget);
+  }
 
 }

@@ -27,6 +27,11 @@ export class GuestRam extends FlatMemory {
   /** Called on the first read or write of each low frame since `logAccesses` armed it (a run's footprint). */
   onFirstAccess: ((frame: number, write: boolean) => void) | null = null;
   private readonly reasons: Uint8Array;
+  /**
+   * Low frames written from the host side (load, fill, write32, write, restored frames): until the CPU runs, the others
+   * are zero. (The CPU's writes are not marked: the map means nothing once it has run.)
+   */
+  private readonly hostWritten: Uint8Array;
   private readonly highLogged: Uint8Array | null;
   private readonly highWatched: Uint8Array | null;
 
@@ -34,6 +39,7 @@ export class GuestRam extends FlatMemory {
     super(Math.min(size, lowLimit));
     this.high = size > lowLimit ? new Uint8Array(size - lowLimit) : null;
     this.reasons = new Uint8Array(this.frameFlags.length);
+    this.hostWritten = new Uint8Array(this.frameFlags.length);
     this.highLogged = this.high ? new Uint8Array(this.high.length / PAGE) : null;
     this.highWatched = this.high ? new Uint8Array(this.high.length / PAGE) : null;
   }
@@ -69,12 +75,37 @@ export class GuestRam extends FlatMemory {
     if (o >= 0 && o + bytes.length <= this.high!.length) { this.beforeWrite(addr, bytes.length); this.high!.set(bytes, o); return; }
     if (addr < 0 || addr + bytes.length > this.ram.length) throw new RangeError(`${bytes.length} bytes at 0x${addr.toString(16)} do not fit in ${this.ram.length} bytes of RAM`);
     this.beforeWrite(addr, bytes.length);
+    this.markWritten(addr, bytes.length);
     this.ram.set(bytes, addr);
+  }
+
+  /**
+   * Zero [addr, addr+len) as `load` of zeros would — the same hooks — but
+   * store only into frames written before: for RAM the CPU has not run on
+   * yet (the caller knows), the others are zero already. Touching tens of MB
+   * of fresh RAM costs the host page faults the guest may never need (a
+   * kernel segment's zero fill is most of its size).
+   */
+  zeroUnwritten(addr: number, len: number): void {
+    if (addr < 0 || addr + len > this.ram.length) { this.load(addr, new Uint8Array(len)); return; }
+    const end = addr + len, first = Math.floor(addr / PAGE);
+    const written = this.hostWritten.slice(first, Math.ceil(end / PAGE));
+    this.beforeWrite(addr, len);
+    for (let k = 0; k < written.length; k++) {
+      const f = first + k;
+      if (written[k] === 1) this.ram.fill(0, Math.max(addr, f * PAGE), Math.min(end, (f + 1) * PAGE));
+    }
+  }
+
+  override write(addr: number, bytes: Uint8Array): void {
+    this.markWritten(addr, bytes.length);
+    super.write(addr, bytes);
   }
 
   fill(addr: number, len: number, value = 0): void {
     if (addr < 0 || addr + len > this.ram.length) throw new RangeError(`0x${len.toString(16)} bytes at 0x${addr.toString(16)} do not fit in RAM`);
     this.beforeWrite(addr, len);
+    this.markWritten(addr, len);
     this.ram.fill(value, addr, addr + len);
   }
 
@@ -88,6 +119,14 @@ export class GuestRam extends FlatMemory {
     return out;
   }
 
+  /**
+   * The bytes at a physical address as `read` gives them, but a view of RAM itself (no copy) when they are all in low
+   * RAM: for readers that neither keep nor change them (the image check reads the whole kernel image).
+   */
+  view(addr: number, len: number): Uint8Array {
+    return addr >= 0 && addr + len <= this.ram.length ? this.ram.subarray(addr, addr + len) : this.read(addr, len);
+  }
+
   /** Is [addr, addr+len) RAM (low or high)? */
   isRam(addr: number, len: number): boolean {
     if (addr >= 0 && addr + len <= this.ram.length) return true;
@@ -95,7 +134,7 @@ export class GuestRam extends FlatMemory {
     return o >= 0 && o + len <= this.high!.length;
   }
 
-  write32(addr: number, v: number): void { this.beforeWrite(addr, 4); new DataView(this.ram.buffer).setUint32(addr, v >>> 0, true); }
+  write32(addr: number, v: number): void { this.beforeWrite(addr, 4); this.markWritten(addr, 4); new DataView(this.ram.buffer).setUint32(addr, v >>> 0, true); }
   read32(addr: number): number { return new DataView(this.ram.buffer).getUint32(addr, true); }
 
   // ---- the write log (checkpoints) ------------------------------------------------
@@ -119,7 +158,13 @@ export class GuestRam extends FlatMemory {
     const addr = frame * PAGE;
     const o = this.highOffset(addr);
     if (o >= 0) this.high!.set(bytes, o);
-    else this.ram.set(bytes, addr);
+    else { this.markWritten(addr, bytes.length); this.ram.set(bytes, addr); }
+  }
+
+  private markWritten(addr: number, len: number): void {
+    if (len <= 0) return;
+    const last = Math.min(Math.floor((addr + len - 1) / PAGE), this.hostWritten.length - 1);
+    for (let f = Math.max(0, Math.floor(addr / PAGE)); f <= last; f++) this.hostWritten[f] = 1;
   }
 
   private beforeWrite(addr: number, len: number): void {

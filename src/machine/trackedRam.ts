@@ -47,12 +47,24 @@ export class TrackedRam extends GuestRam {
 
   /** A write by someone other than the CPU (loader, device, hypervisor), attributed to `who`. */
   writeBy(addr: number, bytes: Uint8Array, who: WriteRecord): void {
+    this.externalWriteBy(addr, bytes.length, who, () => this.load(addr, bytes));
+  }
+
+  /**
+   * `len` zeros written by someone other than the CPU, as writeBy writes them, storing only into frames written
+   * before (GuestRam.zeroUnwritten): only while the CPU has not run.
+   */
+  zeroBy(addr: number, len: number, who: WriteRecord): void {
+    this.externalWriteBy(addr, len, who, () => this.zeroUnwritten(addr, len));
+  }
+
+  private externalWriteBy(addr: number, len: number, who: WriteRecord, write: () => void): void {
     this.externalWriter = who;
-    try { this.load(addr, bytes); } finally { this.externalWriter = null; }
-    this.onExternalWrite?.(addr, bytes.length);
+    try { write(); } finally { this.externalWriter = null; }
+    this.onExternalWrite?.(addr, len);
     const id = this.provenance.record(who);
-    this.provenance.note(addr, bytes.length, id);
+    this.provenance.note(addr, len, id);
     this.cpuRecordKey = -1;
-    this.onTrackedWrite?.(addr, bytes.length, id);
+    this.onTrackedWrite?.(addr, len, id);
   }
 }

@@ -91,16 +91,20 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
   readonly options: BootOptions;
   /** The parsed kernel, payload, symbols and load plan (`options.prepared`, or worked out by the constructor). */
   readonly prepared: PreparedKexec;
-  private readonly until: Target;
+  /** What to stop at: resolved when the run is built, except the default target (a kernel symbol): at the decompressor's entry. */
+  private untilTarget: Target | null = null;
   private readonly kernelEntryKey: number;
   private targetKey = -1;
-  private readonly signature: Uint8Array | null;
-  private readonly startupOffset: number;
+  /** startup_64's first bytes and offset in the image, from the payload: worked out at the decompressor's entry. */
+  private entrySignature: { bytes: Uint8Array; startupOffset: number } | null | undefined = undefined;
 
   constructor(options: BootOptions, observers: RunObserver[] = []) {
     const prepared = options.prepared ?? prepareKexec(options);
-    const { plan, symbols, elf } = prepared;
-    const until = resolveTarget(options.until === undefined ? 'x86_64_start_kernel' : options.until, symbols);
+    const { plan } = prepared;
+    // An explicit target is checked now (an unknown symbol is an input error before the run); the default one needs the
+    // kernel's symbols, which may come from kallsyms in the payload that is still being decompressed: it is looked up
+    // when the payload is needed (payloadNeeded).
+    const until = options.until !== undefined ? resolveTarget(options.until, () => prepared.symbols) : null;
     const gate = new SerialGate(options.serial);
     const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined });
     if (options.compile === false) m.cpu.jitThreshold = 0; // 0: never compile a block
@@ -113,7 +117,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
       { ctx: { phase: 'purgatory', phaseStart: { purgatory: 0 }, kernelEntry: null }, target: null });
     this.options = options;
     this.prepared = prepared;
-    this.until = until;
+    this.untilTarget = until;
 
     // Purgatory hands over to the kernel's entry: the decompressor phase begins there.
     const entryAddr = BigInt(plan.entryPath === 64 ? Number(plan.entry64Regs.rip) : Number(plan.entry32Regs.eip));
@@ -121,17 +125,43 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
     this.setInternal(entryAddr);
 
     // The decompressor's jump into the new kernel: the first time code with vmlinux's startup_64 bytes is decoded.
-    const startup64 = elf.symbols.find((s) => s.name === 'startup_64')?.value ?? symbols.table.lookup('startup_64');
-    const seg0 = elf.segments.find((s) => startup64 !== undefined && startup64 >= s.vaddr && startup64 < s.vaddr + BigInt(s.filesz));
-    this.signature = seg0 && startup64 !== undefined ? seg0.data.slice(Number(startup64 - seg0.vaddr), Number(startup64 - seg0.vaddr) + 16) : null;
-    this.startupOffset = seg0 && startup64 !== undefined ? Number(seg0.paddr - loadPhysicalAddr(elf) + (startup64 - seg0.vaddr)) : 0;
     this.armKernelEntry();
-    if (until.kind === 'address') {
+    if (until?.kind === 'address') {
       this.state.target = { name: `0x${until.address.toString(16)}`, address: until.address };
       this.targetKey = keyOf(until.address);
       this.setInternal(until.address);
     }
     options.prepare?.(m, plan, this.state.ctx);
+  }
+
+  /** The target, looking up the default one (in the kernel's symbols) the first time. */
+  private get until(): Target {
+    return (this.untilTarget ??= resolveTarget('x86_64_start_kernel', () => this.symbols));
+  }
+
+  /**
+   * startup_64's first 16 bytes in vmlinux and its offset from the decompressor's output base, or null when the
+   * kernel's symbols do not name it. Needs the payload: the first call waits for it.
+   */
+  private get signature(): { bytes: Uint8Array; startupOffset: number } | null {
+    if (this.entrySignature !== undefined) return this.entrySignature;
+    const { elf, symbols } = this.prepared;
+    const startup64 = elf.symbols.find((s) => s.name === 'startup_64')?.value ?? symbols.table.lookup('startup_64');
+    const seg0 = elf.segments.find((s) => startup64 !== undefined && startup64 >= s.vaddr && startup64 < s.vaddr + BigInt(s.filesz));
+    return (this.entrySignature = seg0 && startup64 !== undefined ? {
+      bytes: seg0.data.slice(Number(startup64 - seg0.vaddr), Number(startup64 - seg0.vaddr) + 16),
+      startupOffset: Number(seg0.paddr - loadPhysicalAddr(elf) + (startup64 - seg0.vaddr)),
+    } : null);
+  }
+
+  /**
+   * The decompressor is starting: from here on the run needs what comes from the payload (the kernel's entry, the
+   * default target, the decompressor's symbols). Waiting for it here, at a fixed point of the run, keeps the run the
+   * same whenever the payload's worker finished.
+   */
+  private payloadNeeded(): void {
+    void this.signature;
+    void this.until;
   }
 
   // ---- what the run knows ------------------------------------------------------
@@ -178,7 +208,9 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
   // ---- the subclass hooks --------------------------------------------------------------
 
   protected override immutableInputs(): object[] {
-    return [this.prepared, this.prepared.plan, this.prepared.symbols, this.prepared.elf];
+    // Only what is worked out already: naming the payload's parts would wait for them.
+    const p = this.prepared, known = this.entrySignature !== undefined;
+    return [p, p.plan, ...(known ? [p.symbols, p.elf] : [])];
   }
 
   protected override onInternalBreak(key: number, icount: number): boolean {
@@ -194,6 +226,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
   protected override onInternalPass(key: number, icount: number): void {
     const ctx = this.state.ctx;
     if (key === this.kernelEntryKey && ctx.phase === 'purgatory') {
+      this.payloadNeeded();
       ctx.phase = 'decompressor'; ctx.phaseStart.decompressor = icount;
       for (const o of this.observers as RunObserver[]) o.onPhase?.(this, 'decompressor');
     }
@@ -208,7 +241,8 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
 
   /** Watch for the decompressor's jump into the new kernel (decoded code with startup_64's bytes). */
   private armKernelEntry(): void {
-    if (this.signature === null) return;
+    // Armed before it is known whether the kernel's symbols name startup_64 (the payload may still be on its way): the
+    // hook only looks in the decompressor phase.
     this.machine.cpu.onBlockDecoded = (_cpu, _lo, _hi, phys) => this.maybeEnterKernel(phys);
   }
 
@@ -218,15 +252,17 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
    * Returns true when the run's target is the kernel's entry (stop here).
    */
   private maybeEnterKernel(phys: number): boolean {
-    const m = this.machine, cpu = m.cpu, ctx = this.state.ctx, sig = this.signature;
-    if (ctx.phase !== 'decompressor' || sig === null) return false;
+    const m = this.machine, cpu = m.cpu, ctx = this.state.ctx;
+    if (ctx.phase !== 'decompressor') return false;
+    const sig = this.signature;
+    if (sig === null) return false;
     const here = m.ram.read(phys, 16);
-    if (!here.every((b, k) => b === sig[k])) return false;
-    const outputPhys = phys - this.startupOffset;
+    if (!here.every((b, k) => b === sig.bytes[k])) return false;
+    const outputPhys = phys - sig.startupOffset;
     const { elf, payload } = this.prepared;
     const relocs = payload.relocs as RelocTable | undefined;
     const sites = relocs ? relocSites(elf, relocs) : [];
-    const virtDelta = inferVirtDelta(elf, sites, outputPhys, (a, n) => m.ram.read(a, n));
+    const virtDelta = inferVirtDelta(elf, sites, outputPhys, (a, n) => m.ram.view(a, n));
     const linkBase = elf.segments.reduce((lo, sg) => (sg.vaddr < lo ? sg.vaddr : lo), elf.segments[0]!.vaddr);
     const entry: KernelEntry = { icount: cpu.icount, startup64Phys: phys, outputPhys, virtDelta, linkBase };
     ctx.kernelEntry = entry;
@@ -259,11 +295,13 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
   }
 }
 
-function resolveTarget(until: string | bigint | null, symbols: KernelSymbols): Target {
+/** The target `until` names; the kernel's symbols are asked for only when it is a symbol's name (they may not be there yet). */
+function resolveTarget(until: string | bigint | null, symbolsOf: () => KernelSymbols): Target {
   if (until === null) return { kind: 'none' };
   if (typeof until === 'bigint') return { kind: 'address', address: until };
   if (until === 'startup_64') return { kind: 'entry' };
   if (/^0x[0-9a-f]+$/i.test(until)) return { kind: 'address', address: BigInt(until) };
+  const symbols = symbolsOf();
   const a = symbols.table.lookup(until);
   if (a === undefined) throw new InputError(`--until ${until}: no such symbol in ${symbols.source}`);
   return { kind: 'symbol', name: until, address: a };

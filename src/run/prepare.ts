@@ -1,14 +1,18 @@
 // The inputs of one boot, worked out before a machine exists: the bzImage
-// parsed, its payload decompressed on the host (the image oracle), symbols,
-// and kexec's load plan; and the loader's writes that turn a fresh machine
-// into the one relocate_kernel hands to purgatory.
+// parsed, kexec's load plan, symbols, and its payload decompressed on the
+// host (the image oracle); and the loader's writes that turn a fresh machine
+// into the one relocate_kernel hands to purgatory. What comes from the
+// payload — the image, and kallsyms when there is no symbol file — is not
+// needed before the guest's decompressor runs: it is worked out on a worker
+// thread meanwhile (payloadJob.ts) and waited for when first used.
 import { readFileSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { planKexecLoad, type LoadPlan, type KexecLoadOptions } from '../boot/kexec/index.ts';
 import { parseBzImage } from '../boot/bzimage.ts';
-import { decompressPayload } from '../boot/payload.ts';
+import type { Payload } from '../boot/payload.ts';
+import { DeferredPayload, kallsymsTable } from '../boot/payloadJob.ts';
 import { readVmlinux, type Vmlinux } from '../boot/vmlinux.ts';
-import { kernelSymbols, type KernelSymbols } from '../boot/kernelSymbols.ts';
+import { kallsymsSymbols, symbolFile, symbolsFromFile, type KernelSymbols } from '../boot/kernelSymbols.ts';
 import { applyHandoff } from '../boot/applyHandoff.ts';
 import { bundledDecompressorElf } from '../boot/bundled.ts';
 import { decompressorSymbols } from '../boot/decompressorLayout.ts';
@@ -100,40 +104,74 @@ export interface Progress {
   rip: bigint;
 }
 
-/** What a boot works out before it builds a machine: the bzImage parsed, its payload, symbols and kexec's load plan. */
+/**
+ * What a boot works out before it builds a machine: the bzImage parsed, its payload, symbols and kexec's load plan.
+ * `payload`, `elf` and (from kallsyms) `symbols` are worked out on a worker thread while the boot starts: reading one
+ * waits for it, and throws InputError for a payload that does not decompress.
+ */
 export interface PreparedKexec {
   /** The kernel's name in messages. */
-  kernelName: string;
+  readonly kernelName: string;
   /** The bzImage's payload decompressed on the host: the vmlinux ELF and its relocations. */
-  payload: ReturnType<typeof decompressPayload>;
+  readonly payload: Payload;
   /** The vmlinux ELF from the payload (the image check's reference). */
-  elf: Vmlinux;
+  readonly elf: Vmlinux;
   /** The new kernel's symbols and where they came from. */
-  symbols: KernelSymbols;
+  readonly symbols: KernelSymbols;
   /** kexec's load plan. */
-  plan: LoadPlan;
+  readonly plan: LoadPlan;
   /** The decompressor's ELF (`BootOptions.decompressorElf`, or the one bundled beside a bundled bzImage), when known. */
-  decompressor: Vmlinux | null;
+  readonly decompressor: Vmlinux | null;
 }
 
 /**
- * Parse the bzImage, decompress its payload, read symbols and plan kexec's load: what a boot works out before it has a
- * machine. Runs of the same kernel can share it (`BootOptions.prepared`). Throws InputError on bad inputs.
+ * Parse the bzImage, read symbols, plan kexec's load and start decompressing its payload: what a boot works out before
+ * it has a machine. Runs of the same kernel can share it (`BootOptions.prepared`). Throws InputError on bad inputs (a
+ * payload that does not decompress: when the payload is first used). `worker: false` does the payload's work on this
+ * thread, when first used.
  */
-export function prepareKexec(opts: BootOptions): PreparedKexec {
+export function prepareKexec(opts: BootOptions, how: { worker?: boolean } = {}): PreparedKexec {
   const kernelName = opts.kernelName ?? (typeof opts.kernel === 'string' ? opts.kernel : 'kernel');
   const bytes = kernelBytes(opts.kernel);
   const bz = parseBzImage(bytes, kernelName);
-  const payload = decompressPayload(bz);
-  const elf: Vmlinux = readVmlinux(payload.elf, `${kernelName} (payload)`);
-  const symbols = kernelSymbols({ vmlinux: opts.vmlinux, systemMap: opts.systemMap, kernelPath: typeof opts.kernel === 'string' ? opts.kernel : undefined, elf: payload.elf });
+  const file = symbolFile({ vmlinux: opts.vmlinux, systemMap: opts.systemMap, kernelPath: typeof opts.kernel === 'string' ? opts.kernel : undefined });
+  const fileSymbols = file ? symbolsFromFile(file) : null;
   const plan = planKexecLoad({
     kernel: bytes, kernelName, purgatory: opts.purgatory, cmdline: opts.cmdline ?? DEFAULT_CMDLINE,
     ramSize: opts.ramSize, entry: opts.entry, placement: opts.placement, kernelAlignment: opts.kernelAlignment,
   });
   const decompressor = decompressorElfOf(opts);
-  const decSymbols = decompressor ? decompressorSymbols(plan, elf, decompressor) : undefined;
-  return { kernelName, payload, elf, symbols: decSymbols ? { ...symbols, decompressor: decSymbols } : symbols, plan, decompressor };
+  // Started last: every input error above comes before a worker exists.
+  const payload = new DeferredPayload({ payload: bz.payload, compression: bz.compression, file: bz.file, kallsyms: file === null },
+    how.worker ?? process.env.BOOTPATH_PAYLOAD_WORKER !== '0');
+  return new Prepared(kernelName, plan, decompressor, payload, fileSymbols);
+}
+
+/** A PreparedKexec whose payload parts are worked out when first read. */
+class Prepared implements PreparedKexec {
+  private payloadParts: { payload: Payload; elf: Vmlinux } | null = null;
+  private kernelSymbols: KernelSymbols | null = null;
+
+  constructor(
+    readonly kernelName: string, readonly plan: LoadPlan, readonly decompressor: Vmlinux | null,
+    private readonly deferred: DeferredPayload, private readonly fileSymbols: KernelSymbols | null,
+  ) {}
+
+  get payload(): Payload { return this.parts().payload; }
+  get elf(): Vmlinux { return this.parts().elf; }
+
+  get symbols(): KernelSymbols {
+    if (this.kernelSymbols) return this.kernelSymbols;
+    const symbols = this.fileSymbols ?? kallsymsSymbols(kallsymsTable(this.deferred.answer().kallsyms!));
+    const decSymbols = this.decompressor ? decompressorSymbols(this.plan, this.elf, this.decompressor) : undefined;
+    return (this.kernelSymbols = decSymbols ? { ...symbols, decompressor: decSymbols } : symbols);
+  }
+
+  private parts(): { payload: Payload; elf: Vmlinux } {
+    if (this.payloadParts) return this.payloadParts;
+    const payload = this.deferred.answer().payload;
+    return (this.payloadParts = { payload, elf: readVmlinux(payload.elf, `${this.kernelName} (payload)`) });
+  }
 }
 
 /** The decompressor's ELF a boot names, or the one bundled beside a bundled bzImage; null when there is none. */
@@ -147,7 +185,9 @@ function decompressorElfOf(opts: BootOptions): Vmlinux | null {
 
 function kernelBytes(k: string | Uint8Array): Uint8Array {
   if (typeof k !== 'string') return k;
-  try { return new Uint8Array(readFileSync(k)); } catch (e) { throw new InputError(`${k}: cannot read kernel: ${(e as Error).message}`); }
+  let b: Buffer;
+  try { b = readFileSync(k); } catch (e) { throw new InputError(`${k}: cannot read kernel: ${(e as Error).message}`); }
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain Uint8Array of the file's bytes, not a copy
 }
 
 /** The ranges kexec's loader writes, in its order (as loadPlan writes them). */
@@ -165,7 +205,7 @@ export function loadedRanges(plan: LoadPlan): { addr: number; len: number; what:
 export function loadPlan(m: BootMachine, plan: LoadPlan): void {
   for (const s of plan.segments) {
     m.load(s.mem, s.bytes, `kexec segment: ${s.name}`);
-    if (s.memsz > s.bytes.length) m.load(s.mem + s.bytes.length, new Uint8Array(s.memsz - s.bytes.length), `kexec segment: ${s.name} (zero fill)`);
+    if (s.memsz > s.bytes.length) m.loadZeros(s.mem + s.bytes.length, s.memsz - s.bytes.length, `kexec segment: ${s.name} (zero fill)`);
   }
   for (const b of plan.handoff.memory) m.load(b.addr, b.bytes, `hand-off: ${b.what}`);
   applyHandoff(m.cpu, plan.handoff);

@@ -9,7 +9,7 @@ import { readVmlinux, type Vmlinux } from '../../src/boot/vmlinux.ts';
 import type { RelocTable } from '../../src/boot/relocs.ts';
 import { diffImage } from '../../src/analysis/imageDiff.ts';
 import { formatImageDiff } from '../../src/analysis/formatDiff.ts';
-import { loadPhysicalAddr, START_KERNEL_MAP } from '../../src/boot/expectedImage.ts';
+import { imageMatches, loadPhysicalAddr, relocSites, START_KERNEL_MAP } from '../../src/boot/expectedImage.ts';
 
 const KDIR = new URL('../../kernels/tiny-6.1/', import.meta.url);
 let vm: Vmlinux;
@@ -70,6 +70,30 @@ describe('image diff against vmlinux', () => {
     expect(d.ranges[0]!.where).toBe('phys_base');
     expect(d.ranges[0]!.phys).toBe(at);
     expect(d.bytesDiffering).toBe(8);
+  });
+});
+
+describe('image diff: the quick comparison of an identical image (imageMatches)', () => {
+  const sites = () => relocSites(vm, relocs);
+  it.each([0n, 0x2a00000n, -0x1000n, 0xffffffffn, 0x7ffff000n])('says identical for an image relocated by %s', (delta) => {
+    const { ram, output } = ramImage(delta);
+    expect(imageMatches(vm, sites(), delta, output, (a, n) => ram.subarray(a, a + n))).toBe(true);
+    expect(imageMatches(vm, sites(), delta + 1n, output, (a, n) => ram.subarray(a, a + n))).toBe(false); // any other delta changes every site
+  });
+  it('sees one changed byte wherever it is: at a relocation site, either side of a chunk boundary, a segment\'s ends', () => {
+    const delta = 0x2a00000n;
+    const base = loadPhysicalAddr(vm);
+    const seg = vm.segments.find((s) => s.filesz > 0x30000)!;
+    const segAt = Number(seg.paddr - base);
+    const site = sites().find((x) => x.kind === 'r64' && x.offset > segAt + 0x10000)!.offset;
+    const last = vm.segments.filter((s) => s.filesz > 0).at(-1)!;
+    const lastEnd = Number(last.paddr - base) + last.filesz;
+    for (const off of [segAt, segAt + 0xffff, segAt + 0x10000, segAt + 0x10007, site, site + 7, lastEnd - 1]) {
+      const { ram, output } = ramImage(delta, (r, o) => { r[o + off]! ^= 0x40; });
+      const read = (a: number, n: number) => ram.subarray(a, a + n);
+      expect(imageMatches(vm, sites(), delta, output, read), `byte at +0x${off.toString(16)}`).toBe(false);
+      expect(diffImage({ vmlinux: vm, relocs, outputPhys: output, readPhys: read, virtDelta: delta }).bytesDiffering).toBeGreaterThan(0);
+    }
   });
 });
 

@@ -6,14 +6,17 @@
 //   lz4   our legacy framing, blocks by lz4js (npm)
 //   lzo   ours (lzop container + LZO1X)
 import { gunzipSync } from 'node:zlib';
-import { inflate } from 'pako';
-import Bunzip from 'seek-bzip';
-import { lzma } from '@napi-rs/lzma';
-import { decompress as unzstd } from 'fzstd';
 import type { Compression } from '../compression.ts';
 import { unxz } from './xz.ts';
+import { viewOf } from './view.ts';
+import { lazyPackage } from '../../lazyPackage.ts';
 import { unlz4Legacy } from './lz4legacy.ts';
 import { unlzop } from './lzo.ts';
+
+const pako = lazyPackage<typeof import('pako')>('pako');
+const seekBzip = lazyPackage<typeof import('seek-bzip').default>('seek-bzip');
+const napiLzma = lazyPackage<typeof import('@napi-rs/lzma')>('@napi-rs/lzma');
+const fzstd = lazyPackage<typeof import('fzstd')>('fzstd');
 
 /** Decompresses one complete stream of `format` (no trailing size word). */
 export function decompress(format: Compression, data: Uint8Array): Uint8Array {
@@ -21,15 +24,14 @@ export function decompress(format: Compression, data: Uint8Array): Uint8Array {
     case 'gzip':
       // Native zlib is about 3× faster than pako on a kernel payload (part of the fixed cost before the first instruction).
       try {
-        const out = gunzipSync(data);
-        return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
+        return viewOf(gunzipSync(data));
       } catch {
-        return inflate(data);
+        return pako().inflate(data);
       }
     case 'bzip2':
-      return new Uint8Array(Bunzip.decode(data));
+      return viewOf(seekBzip().decode(data));
     case 'lzma':
-      return new Uint8Array(lzma.decompressSync(data));
+      return viewOf(napiLzma().lzma.decompressSync(data));
     case 'xz':
       return unxz(data);
     case 'lzo':
@@ -37,6 +39,6 @@ export function decompress(format: Compression, data: Uint8Array): Uint8Array {
     case 'lz4':
       return unlz4Legacy(data);
     case 'zstd':
-      return unzstd(data);
+      return fzstd().decompress(data);
   }
 }

@@ -2,7 +2,9 @@
 // blocks each prefixed by its compressed size (LE32), each decoding to at
 // most 8 MiB. The block decoder is lz4js's; the framing is ours (npm's lz4
 // packages read only the frame format).
-import lz4js from 'lz4js';
+import { lazyPackage } from '../../lazyPackage.ts';
+
+const lz4js = lazyPackage<typeof import('lz4js').default>('lz4js');
 
 const LEGACY_MAGIC = 0x184c2102;
 const BLOCK_MAX = 8 << 20;
@@ -19,7 +21,7 @@ export function unlz4Legacy(input: Uint8Array): Uint8Array {
     if (size === LEGACY_MAGIC) continue; // a concatenated stream starts
     if (p + size > input.length) throw new Error('lz4: truncated block');
     const dst = new Uint8Array(BLOCK_MAX);
-    const n = lz4js.decompressBlock(input, dst, p, size, 0);
+    const n = lz4js().decompressBlock(input, dst, p, size, 0);
     if (n > BLOCK_MAX) throw new Error('lz4: block larger than 8 MiB');
     parts.push(dst.subarray(0, n));
     total += n;

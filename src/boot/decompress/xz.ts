@@ -4,8 +4,11 @@
 // LZMA2 data to @napi-rs/lzma, and undo BCJ with our own filter, because no
 // npm xz decoder implements BCJ.
 import { crc32 } from 'node:zlib';
-import { lzma2 } from '@napi-rs/lzma';
 import { bcjX86Decode } from './bcjX86.ts';
+import { viewOf } from './view.ts';
+import { lazyPackage } from '../../lazyPackage.ts';
+
+const napiLzma = lazyPackage<typeof import('@napi-rs/lzma')>('@napi-rs/lzma');
 
 const MAGIC = [0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00];
 const FILTER_X86 = 0x04;
@@ -64,7 +67,7 @@ export function unxz(input: Uint8Array): Uint8Array {
     if (!sawLzma2) throw new Error('xz: block has no LZMA2 filter');
     const compSize = rec.unpadded - headerSize - checkSize;
     const dataStart = p + headerSize;
-    const out = new Uint8Array(lzma2.decompressSync(input.subarray(dataStart, dataStart + compSize)));
+    const out = viewOf(napiLzma().lzma2.decompressSync(input.subarray(dataStart, dataStart + compSize)));
     if (out.length !== rec.uncompressed) throw new Error(`xz: block decoded to ${out.length} bytes, index says ${rec.uncompressed}`);
     if (bcjStart !== undefined) bcjX86Decode(out, bcjStart);
     const checkAt = dataStart + Math.ceil(compSize / 4) * 4;
@@ -74,6 +77,7 @@ export function unxz(input: Uint8Array): Uint8Array {
     p = checkAt + checkSize;
   }
   if (p !== indexStart) throw new Error('xz: blocks do not end where the index begins');
+  if (parts.length === 1) return parts[0]!; // the kernel's xz_wrap.sh writes one block: no copy
   const out = new Uint8Array(total);
   let o = 0;
   for (const b of parts) out.set(b, o), (o += b.length);
