@@ -4,7 +4,7 @@
 // `i.exec(c, i)` is megamorphic). RIP and the current instruction are
 // stored only before instructions that can fault or that end the block.
 import type { Cpu } from '../cpu.ts';
-import type { Block } from '../insn.ts';
+import type { Block, Insn } from '../insn.ts';
 import type { BlockCache } from '../blockcache.ts';
 import { condition, getCF } from '../flags.ts';
 import { emit, CUR, type EmitState } from './emit.ts';
@@ -101,7 +101,7 @@ class RegLocals {
   snapshot(): number { this.snaps.push([...this.written]); return this.snaps.length - 1; }
   /** Marker for storing back everything written so far (before a handler call, at an exit). */
   out(): string { return `/*out:${this.snapshot()}*/`; }
-  /** Marker for the catch of a fault at `pos`-th instruction... see catchOut. */
+  /** Where a local lives in the Cpu: c.f<Field>, lo[n] or hi[n]. */
   private static slot(k: string): string { return k[0] === 'f' ? `c.${k}` : `${k[0] === 'L' ? 'lo' : 'hi'}[${k.slice(1)}]`; }
   private stores(keys: Iterable<string>, flagsOnly = false): string {
     return [...keys].filter((k) => !flagsOnly || k[0] === 'f').map((k) => `${RegLocals.slot(k)} = ${k};`).join(' ');
@@ -167,8 +167,8 @@ function segment(g: Gen, blk: Block, tag: string, head: boolean, open: boolean):
   for (let k = n - 1; k >= 0; k--) {
     const i = insns[k]!;
     liveAfter[k] = live;
-    const inline = emit(i, i.exec, { flags: null, flagsLive: true }, codeBits);
-    const reads = inline === null || inline.mayFault ? 63 : i.flagsRead;
+    const e = emit(i, i.exec, { flags: null, flagsLive: true }, codeBits);
+    const reads = e === null || e.mayFault ? 63 : i.flagsRead;
     live = (live & ~i.flagsWrite) | reads;
   }
   // Registers whose high half this block has already zeroed (a 32-bit write) and nothing has changed since:
@@ -200,13 +200,13 @@ function segment(g: Gen, blk: Block, tag: string, head: boolean, open: boolean):
     else lines.push(`return ${n};`);
   }
   const l = insns[n - 1]!;
-  if (!open && emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null) lines.push(`${regs.out()} return ${n};`);
+  if (!open && inline(l, codeBits)) lines.push(`${regs.out()} return ${n};`);
   return lines;
 }
 
-/** Whether every instruction of a block is emitted inline (no handler calls). */
-function allInline(blk: Block, codeBits: number): boolean {
-  return blk.insns.every((i) => emit(i, i.exec, { flags: null, flagsLive: true }, codeBits) !== null);
+/** Whether an instruction is emitted inline (not a handler call). */
+function inline(i: Insn, codeBits: number): boolean {
+  return emit(i, i.exec, { flags: null, flagsLive: true }, codeBits) !== null;
 }
 
 /** A block a compiled function goes on into, and the blocks it goes on into in turn. */
@@ -226,12 +226,12 @@ export const REGION_DEPTH = 2;
 export function regionTree(b: Block, codeBits: number, depth = REGION_DEPTH): RegionNode[] {
   const l = b.insns[b.insns.length - 1]!;
   if (depth === 0 || codeBits !== 64 || l.exec !== jcc || b.atBreakpoint) return [];
-  if (emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) === null) return [];
+  if (!inline(l, codeBits)) return [];
   if (l.tLo === b.ripLo && l.tHi === b.ripHi) return []; // a loop runs in its own function (blockSource)
   const out: RegionNode[] = [];
   for (const [lo, hi] of [[l.tLo, l.tHi], [l.nextLo, l.nextHi]] as const) {
     const s = b.succ1 !== null && b.succ1.ripLo === lo && b.succ1.ripHi === hi ? b.succ1 : b.succ2 !== null && b.succ2.ripLo === lo && b.succ2.ripHi === hi ? b.succ2 : null;
-    if (s === null || s === b || !s.valid || s.modeKey !== b.modeKey || s.atBreakpoint || s.zeroFilled || !allInline(s, codeBits)) continue;
+    if (s === null || s === b || !s.valid || s.modeKey !== b.modeKey || s.atBreakpoint || s.zeroFilled || !s.insns.every((i) => inline(i, codeBits))) continue;
     if (out.some((x) => x.block === s)) continue;
     out.push({ block: s, next: regionTree(s, codeBits, depth - 1) });
   }
@@ -281,9 +281,8 @@ export function blockSource(b: Block, codeBits: number, successors: RegionNode[]
   // the run loop to look (the conditions under which run.ts chains compiled blocks). Iterations done are
   // added to c.icount; the return value counts the last one, as for any block.
   const l = insns[n - 1]!;
-  const loops = emit(l, l.exec, { flags: null, flagsLive: true }, codeBits) !== null && !b.atBreakpoint
+  const loops = inline(l, codeBits) && !b.atBreakpoint
     && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
-  if (loops) successors = [];
   const regs = new RegLocals(loops);
   const g: Gen = { codeBits, names: ['cond', 'cf'], values: [condition, getCF], regs, headSites: [], otherSites: [], calls: false };
   const lines = segment(g, b, 'i', true, loops || successors.length > 0);
@@ -316,7 +315,7 @@ export function inlineCheckMask(b: Block, codeBits: number): number {
   let m = 0;
   for (const i of b.insns) {
     if (i.msize === 0 || (i.a !== -1 && i.b !== -1) || i.exec === lea) continue;
-    if (emit(i, i.exec, { flags: null, flagsLive: true }, codeBits) === null) continue;
+    if (!inline(i, codeBits)) continue;
     m |= CHECK_AC | CHECK_DBG;
     if (i.seg >= 0) m |= 1 << i.seg;
   }

@@ -78,7 +78,7 @@ export const CUR = '/*cur*/';
  * `rmw` reads as readRmw* does, translated for the store that follows.
  * Inlining the TLB hit here was measured slower on the boot: the larger
  * code costs more in instruction-cache misses than the calls (V8 inlines
- * the helpers' hit path anyway).
+ * the helpers' hit path where its inlining budget allows).
  */
 function readMem(size: number, dst: string, dstHi = '', rmw = false): string {
   const f = `${rmw ? 'readRmw' : 'read'}${size}`;
