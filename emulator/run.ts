@@ -108,18 +108,19 @@ export function run(c: Cpu, budget: number): Stop {
         // A compiled block may go on into a successor (b.span instructions at most): it runs when all of them fit.
         if (f !== null && (c.checks & b.checkMask) === 0 && b.span <= lim) {
           c.fit = c.limit - b.span;
-          for (;;) {
-            k = f(c); c.icount += k; c.cur = null;
-            if (c.tail !== null) { b = c.tail; c.tail = null; c.blocks.ranInto(b); }
-            // Chain compiled blocks while nothing needs the checks at the top of this loop:
-            // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
-            if (c.blockExit || c.beforeBlock !== null || c.stopRequested || c.dbg !== 0 || (c.flagsSys & TF) !== 0 || c.stepLimit !== 0) break;
+          k = f(c); c.icount += k; c.cur = null;
+          if (c.tail !== null) { b = c.tail; c.tail = null; c.blocks.ranInto(b); }
+          // Chain compiled blocks while nothing needs the checks at the top of this loop:
+          // no mode change (blockExit), no per-block hook, breakpoint, stop request or stepping.
+          while (!c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & TF) === 0 && c.stepLimit === 0) {
             const nb = c.blocks.successor(b);
             if (nb === null || nb.atBreakpoint) break;
             const nf = nb.compiled;
             if (nf === null || (c.checks & nb.checkMask) !== 0 || c.icount + nb.span > end) break;
-            b = nb; f = nf; k = 0; // k: what a fault in the next block finds retired (run's catch)
+            b = nb; k = 0;
             c.fit = end - nb.span; // c.limit is `end` here (no stepping, no stepLimit)
+            k = nf(c); c.icount += k; c.cur = null;
+            if (c.tail !== null) { b = c.tail; c.tail = null; c.blocks.ranInto(b); }
           }
           continue;
         }
