@@ -25,9 +25,11 @@ export class FlatMemory implements PhysicalMemory {
   readonly ram: Uint8Array;
   readonly frameFlags: Uint8Array;
 
-  constructor(size: number) {
+  /** `ram`, when given, is used as the RAM (`size` bytes, e.g. a view into a WebAssembly.Memory); else it is allocated. */
+  constructor(size: number, ram?: Uint8Array) {
     if (size <= 0 || size % 4096 !== 0) throw new RangeError(`FlatMemory size must be a positive multiple of 4096, got ${size}`);
-    this.ram = new Uint8Array(size);
+    if (ram !== undefined && ram.length !== size) throw new RangeError(`FlatMemory: the RAM given has ${ram.length} bytes, not ${size}`);
+    this.ram = ram ?? new Uint8Array(size);
     this.frameFlags = new Uint8Array(size / 4096);
   }
 

@@ -1,0 +1,103 @@
+// `npm run bench:wasm`: the WebAssembly block backend (emulator/jit/wasm/)
+// against the JS block compiler on the same guest code, same inputs and the
+// same instruction counts. Each run is a process of its own (so neither
+// backend's JIT state warms the other's), modes alternate, medians are
+// reported; MIPS per wall second and per CPU-second (process.cpuUsage, all
+// threads: V8's background compilation of JS and Wasm included).
+//   BENCH_RUNS=n (5)  BENCH_MODES=js,js-block,wasm,wasm-noloop,js-plain  BENCH_WORK=sha256,workload
+// Modes: js        the shipped JS compiler (regions, loops inside), RAM and registers in the Wasm memory
+//        js-plain  the same over plain typed arrays (the machine the product builds)
+//        js-block  the JS compiler one block per function (no successors inside; loops still inside)
+//        wasm      one Wasm function per block, self-loops inside it
+//        wasm-noloop  the same with every pass returning to the run loop
+// Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
+//            workload  bench/workload.c (sort, LZ decode, adler32), as `npm run bench` runs it
+// The timed code is dist/ (built first when stale), as bench/run.ts times it.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildWorkload, LOAD_ADDRESS } from './build.ts';
+import { distModule, ensureDist } from './dist.ts';
+
+const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+interface Result { mode: string; work: string; insns: number; wall: number; cpu: number; result: string; compiled: number; wasmBytes: number; compileCpu: number }
+
+async function child(mode: string, work: string): Promise<Result> {
+  const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
+  const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
+  const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
+  const ramSize = 32 << 20;
+  const machine = mode === 'js-plain' ? null : new M.WasmMachine(ramSize);
+  const mem = machine !== null ? machine.flat : new E.FlatMemory(ramSize);
+  const cpu = new E.Cpu({ memory: mem });
+  cpu.resetFlat64();
+  let check: () => string;
+  if (work === 'workload') {
+    mem.write(LOAD_ADDRESS, buildWorkload());
+    cpu.setRip(BigInt(LOAD_ADDRESS));
+    cpu.setReg(4, 0xf00000n);
+    check = () => `rax=0x${cpu.getReg(0).toString(16)}`;
+  } else {
+    const P = await distModule<typeof import('../src/boot/kexec/purgatory.ts')>('src/boot/kexec/purgatory.js');
+    const base = 0x100000, data = 0x1000000, len = 12 << 20;
+    const p = P.linkPurgatory(P.readPurgatory(join(repo, 'kernels/purgatory/purgatory.o')), base);
+    const bytes = new Uint8Array(len);
+    let x = 0x12345678;
+    for (let k = 0; k < len; k++) { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; bytes[k] = x & 0xff; }
+    const table = new Uint8Array(16 * 16);
+    const dv = new DataView(table.buffer);
+    dv.setUint32(0, data, true); dv.setUint32(8, len, true);
+    p.set('sha256_regions', table);
+    p.set('sha256_digest', new Uint8Array(createHash('sha256').update(bytes).digest()));
+    mem.write(base, p.bytes);
+    mem.write(data, bytes);
+    mem.write(0x800, Uint8Array.of(0xf4)); // hlt: where verify_sha256_digest returns
+    const sp = 0xf00000 - 8;
+    mem.write(sp, Uint8Array.of(0x00, 0x08, 0, 0, 0, 0, 0, 0));
+    cpu.setReg(4, BigInt(sp));
+    cpu.setRip(BigInt(p.symbol('verify_sha256_digest').address));
+    check = () => `rax=${cpu.getReg(0)} (0: digest verified)`;
+  }
+  if (machine !== null) machine.attach(cpu);
+  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm';
+  const stats = W.installBackend(cpu, backend, machine, { loops: mode !== 'wasm-noloop' });
+  const t0 = process.hrtime.bigint();
+  const u0 = process.cpuUsage();
+  const stop = cpu.run(20_000_000_000);
+  const wall = Number(process.hrtime.bigint() - t0) / 1e9;
+  const u = process.cpuUsage(u0);
+  if (stop !== E.Stop.Halt) throw new Error(`${work} under ${mode} did not finish: stop ${stop} ${cpu.lastFault?.message ?? ''} at rip 0x${cpu.getRip().toString(16)}`);
+  return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats.wasmBytes, compileCpu: stats.compileSeconds };
+}
+
+if (process.argv[2] === '--child') {
+  console.log(JSON.stringify(await child(process.argv[3]!, process.argv[4]!)));
+} else {
+  ensureDist();
+  const runs = Number(process.env.BENCH_RUNS ?? 5);
+  const modes = (process.env.BENCH_MODES ?? 'js,wasm,js-block,wasm-noloop,js-plain').split(',');
+  const works = (process.env.BENCH_WORK ?? 'sha256,workload').split(',');
+  for (const work of works) {
+    const all = new Map<string, Result[]>(modes.map((m) => [m, []]));
+    for (let r = 0; r < runs; r++) {
+      // Alternate: every mode once per round, the order rotated each round.
+      for (let k = 0; k < modes.length; k++) {
+        const mode = modes[(k + r) % modes.length]!;
+        const p = spawnSync(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--child', mode, work], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
+        const line = p.stdout.trim().split('\n').pop() ?? '';
+        if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/wasm.ts ${mode} ${work} failed: ${p.stderr}`);
+        const x = JSON.parse(line) as Result;
+        all.get(mode)!.push(x);
+        console.log(`${work} ${mode.padEnd(11)} run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M insns, ${x.wall.toFixed(3)} s wall = ${(x.insns / x.wall / 1e6).toFixed(0)} MIPS, ${x.cpu.toFixed(3)} CPU-s = ${(x.insns / x.cpu / 1e6).toFixed(0)} MIPS/CPU-s; ${x.compiled} blocks compiled${x.wasmBytes ? ` (${(x.wasmBytes / 1024).toFixed(0)} KiB Wasm, ${x.compileCpu.toFixed(3)} s to compile)` : ''}; ${x.result}`);
+      }
+    }
+    const counts = new Set([...all.values()].flat().map((x) => `${x.insns} ${x.result}`));
+    console.log(`${work}: ${counts.size === 1 ? 'same instruction count and result in every run' : `RUNS DIFFER: ${[...counts].join(' | ')}`}`);
+    for (const [mode, xs] of all) {
+      console.log(`${work} ${mode.padEnd(11)} median ${median(xs.map((x) => x.insns / x.wall / 1e6)).toFixed(0)} MIPS wall, ${median(xs.map((x) => x.insns / x.cpu / 1e6)).toFixed(0)} MIPS per CPU-second (${xs.length} runs)`);
+    }
+  }
+}

@@ -1,0 +1,46 @@
+// Putting a backend in the run loop without touching it (run.ts compiles a
+// block with the JS compiler when its hit count reaches Cpu.jitThreshold):
+// the block cache's lookup is wrapped so that a block one run short of the
+// threshold gets its compiled form from here first. Used by bench/wasm.ts
+// and the tests; the product path is unchanged.
+import type { Cpu } from '../../cpu.ts';
+import type { Block } from '../../insn.ts';
+import { compileBlock, inlineCheckMask } from '../compile.ts';
+import { compileWasmBlock, wasmEligible, type WasmBlockInfo } from './compile.ts';
+import type { WasmMachine } from './machine.ts';
+
+export type Backend = 'js' | 'js-block' | 'wasm';
+
+export interface BackendStats { compiled: number; wasmBytes: number; loops: number; handlers: number; compileSeconds: number }
+
+/**
+ * Route block compilation: 'js' leaves the run loop's compiler alone (with
+ * its regions); 'js-block' compiles each block alone (no successors inside
+ * it, loops still inside); 'wasm' compiles 64-bit blocks to Wasm over `m`
+ * (`loops` false: a block that branches to itself returns after each pass).
+ */
+export function installBackend(cpu: Cpu, backend: Backend, m: WasmMachine | null, opts: { loops?: boolean } = {}): BackendStats {
+  const stats: BackendStats = { compiled: 0, wasmBytes: 0, loops: 0, handlers: 0, compileSeconds: 0 };
+  if (backend === 'js') return stats;
+  if (backend === 'wasm' && m === null) throw new Error('installBackend: the wasm backend needs a WasmMachine attached to the Cpu');
+  const cache = cpu.blocks as unknown as { lookup(ignoreHook?: boolean): Block | null };
+  const lookup = cache.lookup.bind(cache);
+  cache.lookup = (ignoreHook = false): Block | null => {
+    const b = lookup(ignoreHook);
+    if (b !== null && b.compiled === null && cpu.jitThreshold > 0 && b.hits >= cpu.jitThreshold - 1 && wasmEligible(b)) {
+      const t0 = performance.now();
+      if (backend === 'wasm') {
+        const info: WasmBlockInfo = { bytes: 0, handlers: 0, loops: false };
+        b.compiled = compileWasmBlock(b, m!, cpu, info, opts.loops ?? true);
+        stats.wasmBytes += info.bytes; stats.handlers += info.handlers; if (info.loops) stats.loops++;
+      } else b.compiled = compileBlock(b, 64, null);
+      stats.compileSeconds += (performance.now() - t0) / 1000;
+      b.checkMask = inlineCheckMask(b, 64);
+      b.span = b.insns.length;
+      stats.compiled++;
+      cpu.blocksCompiled++;
+    }
+    return b;
+  };
+  return stats;
+}
