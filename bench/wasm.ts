@@ -63,12 +63,19 @@ async function child(mode: string, work: string): Promise<Result> {
   }
   if (machine !== null) machine.attach(cpu);
   const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm';
-  const stats = W.installBackend(cpu, backend, machine, { loops: mode !== 'wasm-noloop' });
+  const calls = process.env.BENCH_PROFILE ? new Map<import('../emulator/insn.ts').Block, number>() : undefined;
+  const stats = W.installBackend(cpu, backend, machine, { loops: mode !== 'wasm-noloop', calls });
   const t0 = process.hrtime.bigint();
   const u0 = process.cpuUsage();
   const stop = cpu.run(20_000_000_000);
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const u = process.cpuUsage(u0);
+  if (calls !== undefined) {
+    // BENCH_PROFILE=1 with --child: the hottest blocks (calls, instructions, what ends them).
+    for (const [b, k] of [...calls].sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, 15)) {
+      console.error(`0x${(b.ripLo >>> 0).toString(16)} ${b.insns.length} insns, ${k} calls, ${(k * b.insns.length / 1e6).toFixed(1)} M insns (first-pass), ends ${b.insns[b.insns.length - 1]!.exec.name}`);
+    }
+  }
   if (stop !== E.Stop.Halt) throw new Error(`${work} under ${mode} did not finish: stop ${stop} ${cpu.lastFault?.message ?? ''} at rip 0x${cpu.getRip().toString(16)}`);
   return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats.wasmBytes, compileCpu: stats.compileSeconds };
 }

@@ -25,7 +25,7 @@ import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
 import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, OUT_HI, R_TAG_LO, R_TAG_HI, R_PHYS, W_TAG_LO, W_TAG_HI, W_PHYS, RAM_BASE, FLAG_FIELDS } from './machine.ts';
 
 // Function indices: the imports, then the block, then the flag helpers.
-const RD = 0, WR = 1, CALL = 2, CF_FN = 4, COND_FN = 5; // 3: the block's function
+const RD = 0, WR = 1, CALL = 2; // 3: the block's function, then the flag helpers it uses
 const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, I32, I32, I32], results: [I32] } },
   { name: 'wr', type: { params: [I32, I32, I32, I32, I32, I32], results: [I32] } },
@@ -94,7 +94,11 @@ class Gen {
     this.A = f.local(I64); this.B = f.local(I64); this.R = f.local(I64); this.T = f.local(I64);
     this.ea = f.local(I64); this.elo = f.local(I32); this.ix = f.local(I32);
     this.ret = f.local(I32); this.passes = f.local(I32); this.wexit = f.local(I32);
+    // The helpers follow the block's function when the first pass found them used (its own indices do not matter).
+    this.cfIndex = 4;
+    this.condIndex = prior !== null && !prior.cf ? 4 : 5;
   }
+  readonly cfIndex: number; readonly condIndex: number;
 
   // ---- registers ----
   reg(n: number): number {
@@ -127,7 +131,7 @@ class Gen {
     if (k !== null && this.knownCondition(k, cc)) return;
     this.readFlags(F_ALL);
     this.usesCond = true;
-    this.pushFlags(); this.f.i32(cc).call(COND_FN);
+    this.pushFlags(); this.f.i32(cc).call(this.condIndex);
   }
   private knownCondition(k: { kind: Kind; size: 32 | 64 }, cc: number): boolean {
     const f = this.f, base = cc & ~1, inv = (cc & 1) === 1;
@@ -160,7 +164,7 @@ class Gen {
     return true;
   }
   /** getCF of the current fields as i32 on the stack. */
-  carry(): void { this.readFlags(F_ALL); this.usesCf = true; this.pushFlags(); this.f.call(CF_FN); }
+  carry(): void { this.readFlags(F_ALL); this.usesCf = true; this.pushFlags(); this.f.call(this.cfIndex); }
 
   // ---- exits ----
   /** Leave the block: RET = v, branch to the epilogue. */
@@ -719,9 +723,8 @@ export function compileWasmBlock(b: Block, m: WasmMachine, cpu: Cpu, info?: Wasm
   FLAG_FIELDS.forEach((_, k) => { if ((u.flagsWritten | u.flagsEntry) & (1 << k)) epi.i32(0).get(g.fl[k]!).mem(Op.i32Store, FLAGS + 4 * k); });
   epi.get(g.ret);
   const funcs = [{ type: { params: [I32], results: [I32] }, locals: g.f.locals, body: [...pro.body, ...g.f.body, ...epi.body] }];
-  const cfF = cfFunction(), condF = condFunction();
-  funcs.push({ type: { params: FLAG_PARAMS, results: [I32] }, locals: cfF.locals, body: cfF.body });
-  funcs.push({ type: { params: [...FLAG_PARAMS, I32], results: [I32] }, locals: condF.locals, body: condF.body });
+  if (u.cf) { const h = cfFunction(); funcs.push({ type: { params: FLAG_PARAMS, results: [I32] }, locals: h.locals, body: h.body }); }
+  if (u.cond) { const h = condFunction(); funcs.push({ type: { params: [...FLAG_PARAMS, I32], results: [I32] }, locals: h.locals, body: h.body }); }
   const bytes = encodeModule({ imports: IMPORTS, memoryPages: m.pages, funcs });
   if (info !== undefined) { info.bytes = bytes.length; info.loops = loops; info.handlers = u.handlers.length; }
   return wrap(b, m, cpu, new WebAssembly.Module(bytes as BufferSource), u, loops);

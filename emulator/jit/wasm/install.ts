@@ -17,9 +17,10 @@ export interface BackendStats { compiled: number; wasmBytes: number; loops: numb
  * Route block compilation: 'js' leaves the run loop's compiler alone (with
  * its regions); 'js-block' compiles each block alone (no successors inside
  * it, loops still inside); 'wasm' compiles 64-bit blocks to Wasm over `m`
- * (`loops` false: a block that branches to itself returns after each pass).
+ * (`loops` false: a block that branches to itself returns after each pass;
+ * `calls`: count each compiled block's calls, for profiles).
  */
-export function installBackend(cpu: Cpu, backend: Backend, m: WasmMachine | null, opts: { loops?: boolean } = {}): BackendStats {
+export function installBackend(cpu: Cpu, backend: Backend, m: WasmMachine | null, opts: { loops?: boolean; calls?: Map<Block, number> } = {}): BackendStats {
   const stats: BackendStats = { compiled: 0, wasmBytes: 0, loops: 0, handlers: 0, compileSeconds: 0 };
   if (backend === 'js') return stats;
   if (backend === 'wasm' && m === null) throw new Error('installBackend: the wasm backend needs a WasmMachine attached to the Cpu');
@@ -35,6 +36,13 @@ export function installBackend(cpu: Cpu, backend: Backend, m: WasmMachine | null
         stats.wasmBytes += info.bytes; stats.handlers += info.handlers; if (info.loops) stats.loops++;
       } else b.compiled = compileBlock(b, 64, null);
       stats.compileSeconds += (performance.now() - t0) / 1000;
+      const calls = opts.calls;
+      if (calls !== undefined) {
+        // Profiling: count calls (slows every call down; for finding the hot blocks only).
+        const f = b.compiled;
+        calls.set(b, 0);
+        b.compiled = (c: Cpu) => { calls.set(b, calls.get(b)! + 1); return f(c); };
+      }
       b.checkMask = inlineCheckMask(b, 64);
       b.span = b.insns.length;
       stats.compiled++;
