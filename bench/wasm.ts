@@ -4,14 +4,15 @@
 // backend's JIT state warms the other's), modes alternate, medians are
 // reported; MIPS per wall second and per CPU-second (process.cpuUsage, all
 // threads: V8's background compilation of JS and Wasm included).
-//   BENCH_RUNS=n (5)  BENCH_MODES=js,js-block,wasm,wasm-noloop,js-plain  BENCH_WORK=sha256,workload
+//   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-region,js-block,wasm-noloop,js-plain  BENCH_WORK=sha256,workload
 // Modes: js        the shipped JS compiler (regions, loops inside), RAM and registers in the Wasm memory
 //        js-plain  the same over plain typed arrays (the machine the product builds)
 //        js-block  the JS compiler one block per function (no successors inside; loops still inside)
 //        wasm      one Wasm function per block, self-loops inside it
 //        wasm-noloop  the same with every pass returning to the run loop
+//        wasm-region  a hot block and up to 15 blocks it went on to in one Wasm function (emulator/jit/wasm/region.ts)
 // Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
-//            workload  bench/workload.c (sort, LZ decode, adler32), as `npm run bench` runs it
+//            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (436 M instructions)
 // The timed code is dist/ (built first when stale), as bench/run.ts times it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -20,10 +21,11 @@ import { fileURLToPath } from 'node:url';
 import { buildWorkload, LOAD_ADDRESS } from './build.ts';
 import { distModule, ensureDist } from './dist.ts';
 
+const WORKLOAD_REPEAT = 8;
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Result { mode: string; work: string; insns: number; wall: number; cpu: number; result: string; compiled: number; wasmBytes: number; compileCpu: number }
+interface Result { mode: string; work: string; insns: number; wall: number; cpu: number; result: string; compiled: number; wasmBytes: number; compileCpu: number; regions: number }
 
 async function child(mode: string, work: string): Promise<Result> {
   const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
@@ -35,10 +37,18 @@ async function child(mode: string, work: string): Promise<Result> {
   const cpu = new E.Cpu({ memory: mem });
   cpu.resetFlat64();
   let check: () => string;
+  let again: (() => void) | null = null;
   if (work === 'workload') {
-    mem.write(LOAD_ADDRESS, buildWorkload());
-    cpu.setRip(BigInt(LOAD_ADDRESS));
-    cpu.setReg(4, 0xf00000n);
+    const image = buildWorkload();
+    mem.write(LOAD_ADDRESS, image);
+    // Runs again from the start: the image copied back into RAM directly (its code bytes are unchanged, so the
+    // decoded and compiled code stays; its .data, the generator's seed, is reset), then RIP and RSP.
+    again = () => {
+      mem.ram.set(image, LOAD_ADDRESS);
+      cpu.setRip(BigInt(LOAD_ADDRESS));
+      cpu.setReg(4, 0xf00000n);
+    };
+    again();
     check = () => `rax=0x${cpu.getReg(0).toString(16)}`;
   } else {
     const P = await distModule<typeof import('../src/boot/kexec/purgatory.ts')>('src/boot/kexec/purgatory.js');
@@ -62,12 +72,20 @@ async function child(mode: string, work: string): Promise<Result> {
     check = () => `rax=${cpu.getReg(0)} (0: digest verified)`;
   }
   if (machine !== null) machine.attach(cpu);
-  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm';
+  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm' | 'wasm-region';
   const calls = process.env.BENCH_PROFILE ? new Map<import('../emulator/insn.ts').Block, number>() : undefined;
   const stats = W.installBackend(cpu, backend, machine, { loops: mode !== 'wasm-noloop', calls });
   const t0 = process.hrtime.bigint();
   const u0 = process.cpuUsage();
-  const stop = cpu.run(20_000_000_000);
+  let stop = cpu.run(20_000_000_000);
+  // The workload is short (54 M instructions): it runs WORKLOAD_REPEAT times over (compiled code kept), each giving the same result.
+  const first = check();
+  for (let k = 1; again !== null && k < WORKLOAD_REPEAT && stop === E.Stop.Halt; k++) {
+    again();
+    cpu.halted = false;
+    stop = cpu.run(20_000_000_000);
+    if (check() !== first) throw new Error(`workload: run ${k + 1} gave ${check()}, the first ${first}`);
+  }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const u = process.cpuUsage(u0);
   if (calls !== undefined) {
@@ -77,7 +95,7 @@ async function child(mode: string, work: string): Promise<Result> {
     }
   }
   if (stop !== E.Stop.Halt) throw new Error(`${work} under ${mode} did not finish: stop ${stop} ${cpu.lastFault?.message ?? ''} at rip 0x${cpu.getRip().toString(16)}`);
-  return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats.wasmBytes, compileCpu: stats.compileSeconds };
+  return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats.wasmBytes, compileCpu: stats.compileSeconds, regions: stats.regions };
 }
 
 if (process.argv[2] === '--child') {
@@ -85,7 +103,7 @@ if (process.argv[2] === '--child') {
 } else {
   ensureDist();
   const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const modes = (process.env.BENCH_MODES ?? 'js,wasm,js-block,wasm-noloop,js-plain').split(',');
+  const modes = (process.env.BENCH_MODES ?? 'js,wasm,wasm-region,js-block,wasm-noloop,js-plain').split(',');
   const works = (process.env.BENCH_WORK ?? 'sha256,workload').split(',');
   for (const work of works) {
     const all = new Map<string, Result[]>(modes.map((m) => [m, []]));
@@ -98,7 +116,7 @@ if (process.argv[2] === '--child') {
         if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/wasm.ts ${mode} ${work} failed: ${p.stderr}`);
         const x = JSON.parse(line) as Result;
         all.get(mode)!.push(x);
-        console.log(`${work} ${mode.padEnd(11)} run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M insns, ${x.wall.toFixed(3)} s wall = ${(x.insns / x.wall / 1e6).toFixed(0)} MIPS, ${x.cpu.toFixed(3)} CPU-s = ${(x.insns / x.cpu / 1e6).toFixed(0)} MIPS/CPU-s; ${x.compiled} blocks compiled${x.wasmBytes ? ` (${(x.wasmBytes / 1024).toFixed(0)} KiB Wasm, ${x.compileCpu.toFixed(3)} s to compile)` : ''}; ${x.result}`);
+        console.log(`${work} ${mode.padEnd(11)} run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M insns, ${x.wall.toFixed(3)} s wall = ${(x.insns / x.wall / 1e6).toFixed(0)} MIPS, ${x.cpu.toFixed(3)} CPU-s = ${(x.insns / x.cpu / 1e6).toFixed(0)} MIPS/CPU-s; ${x.compiled} blocks compiled${x.regions ? ` (${x.regions} regions)` : ''}${x.wasmBytes ? ` (${(x.wasmBytes / 1024).toFixed(0)} KiB Wasm, ${x.compileCpu.toFixed(3)} s to compile)` : ''}; ${x.result}`);
       }
     }
     const counts = new Set([...all.values()].flat().map((x) => `${x.insns} ${x.result}`));

@@ -27,7 +27,7 @@ type Mode = 'interp' | Backend;
 
 /** A machine with 4-level paging over the first 2 MiB (an access at 0x200000 or above raises #PF). */
 function machine(code: Uint8Array, mode: Mode): Cpu {
-  const m = mode === 'wasm' ? new WasmMachine(RAM) : null;
+  const m = mode === 'wasm' || mode === 'wasm-region' ? new WasmMachine(RAM) : null;
   const mem = m !== null ? m.flat : new FlatMemory(RAM);
   mem.write(CODE, code);
   const cpu = new Cpu({ memory: mem });
@@ -177,19 +177,22 @@ describe('random blocks: Wasm against the JS block compiler and the interpreter'
 
 // ---------------------------------------------------------------- loops, faults, stops, writes into code
 
-/** Run in the interpreter and with the Wasm backend in budget slices; compare after each. */
+/** Run in the interpreter and with the Wasm backend (blocks, regions) in budget slices; compare after each. */
 function same(source: string, slices: number[]): Stop[] {
   const code = assemble(source);
-  const a = machine(code, 'interp'), b = machine(code, 'wasm');
   const stops: Stop[] = [];
-  for (const n of slices) {
-    const sa = a.run(n), sb = b.run(n);
-    expect(sb).toBe(sa);
-    expect(captureState(b)).toEqual(captureState(a));
-    expect(Buffer.compare(b.ram, a.ram)).toBe(0);
-    stops.push(sa);
+  for (const mode of ['wasm', 'wasm-region'] as const) {
+    const a = machine(code, 'interp'), b = machine(code, mode);
+    stops.length = 0;
+    for (const n of slices) {
+      const sa = a.run(n), sb = b.run(n);
+      expect(sb).toBe(sa);
+      expect(captureState(b)).toEqual(captureState(a));
+      expect(Buffer.compare(b.ram, a.ram)).toBe(0);
+      stops.push(sa);
+    }
+    expect(b.blocksCompiled).toBeGreaterThan(0);
   }
-  expect(b.blocksCompiled).toBeGreaterThan(0);
   return stops;
 }
 
@@ -210,7 +213,37 @@ top:
   sub r8, rax
   jmp top`;
 
+// A loop of several blocks (a region), walking up to the end of the mapping.
+const BRANCHY = `
+  mov rbx, 0x1ffc00
+  xor ecx, ecx
+  mov edi, ${DATA}
+top:
+  add edx, ecx
+  test ecx, 1
+  jz even
+  lea r8, [rdx + rcx*4 + 7]
+  mov rax, [rbx]
+  shl r9, 3
+  jmp join
+even:
+  mov [rdi + rcx*8], r9
+  sub r8, rax
+  cmp r8, rdx
+  jb join
+  xor r9d, r9d
+join:
+  add rbx, 16
+  inc ecx
+  jmp top`;
+
 describe('Wasm blocks in the run loop', () => {
+  it('a loop of several blocks: a fault in any of them, budget stops anywhere', () => {
+    expect(same(BRANCHY, [1_000_000])[0]).toBe(Stop.Fault);
+    same(BRANCHY, Array.from({ length: 80 }, (_, k) => 1 + (k % 11)));
+  });
+
+
   it('a load that faults in a looping block leaves the state as before it', () => {
     expect(same(WALK, [1_000_000])[0]).toBe(Stop.Fault);
   });

@@ -26,14 +26,14 @@ import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, OUT_HI, R
 
 // Function indices: the imports, then the block, then the flag helpers.
 const RD = 0, WR = 1, CALL = 2; // 3: the block's function, then the flag helpers it uses
-const IMPORTS: { name: string; type: FuncType }[] = [
+export const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'rd', type: { params: [I32, I32, I32, I32], results: [I32] } },
   { name: 'wr', type: { params: [I32, I32, I32, I32, I32, I32], results: [I32] } },
   { name: 'call', type: { params: [I32], results: [I32] } },
 ];
 
 /** Flag field bits (FLAG_FIELDS order). */
-const F_OP = 1, F_SIZE = 2, F_A = 4, F_AH = 8, F_B = 16, F_BH = 32, F_R = 64, F_RH = 128, F_AUX = 256, F_ALL = 511;
+export const F_OP = 1, F_SIZE = 2, F_A = 4, F_AH = 8, F_B = 16, F_BH = 32, F_R = 64, F_RH = 128, F_AUX = 256, F_ALL = 511;
 
 const LAZY: Record<number, number> = {
   [AluOp.Add]: LazyOp.Add, [AluOp.Or]: LazyOp.Logic, [AluOp.And]: LazyOp.Logic, [AluOp.Sub]: LazyOp.Sub,
@@ -46,13 +46,13 @@ const KIND: Record<number, Kind> = {
 };
 
 /** Whether the JS backend emits an instruction inline (then so does this one), and whether it may fault. */
-function inlineForm(i: Insn): { mayFault: boolean; writesMemory: boolean } | null {
+export function inlineForm(i: Insn): { mayFault: boolean; writesMemory: boolean } | null {
   const e = emit(i, i.exec, { flags: null, flagsLive: true }, 64);
   return e === null ? null : { mayFault: e.mayFault, writesMemory: e.writesMemory };
 }
 
 /** What one code generation pass found out (the second pass uses the first's). */
-interface Usage {
+export interface Usage {
   /** Registers the block uses, and those it writes. */
   regsUsed: Set<number>; regsWritten: Set<number>;
   /** Flag fields read before written (loaded at entry), and written anywhere. */
@@ -64,7 +64,7 @@ interface Usage {
   handlers: number[];
 }
 
-class Gen {
+export class Gen {
   readonly f = new Fn([I32]); // param 0: passes allowed (looping blocks)
   private readonly regLocal = new Map<number, number>();
   readonly fl: number[];
@@ -87,7 +87,7 @@ class Gen {
   exitDepth = 0;
   pos = 0;
 
-  constructor(readonly blk: Block, readonly loops: boolean, readonly prior: Usage | null) {
+  constructor(public blk: Block, readonly loops: boolean, readonly prior: Usage | null) {
     const f = this.f;
     this.fl = FLAG_FIELDS.map(() => f.local(I32));
     this.a = f.local(I32); this.b = f.local(I32); this.r = f.local(I32); this.t = f.local(I32);
@@ -557,7 +557,7 @@ function imul32(g: Gen, i: Insn): void {
 }
 
 /** One inline instruction; false when the form is not one this backend emits (then it is a handler call). */
-function form(g: Gen, i: Insn, last: boolean): boolean {
+export function form(g: Gen, i: Insn, last: boolean): boolean {
   const f = g.f, h = i.exec;
   const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
   if (h === movRR64) { g.getReg(i.b); g.setReg(i.a); return true; }
@@ -653,7 +653,7 @@ function branch(g: Gen, i: Insn, top: number): boolean {
 }
 
 /** Flag liveness as compile.ts computes it: what each instruction's flags are needed for. */
-function liveness(insns: Insn[]): number[] {
+export function liveness(insns: Insn[]): number[] {
   const n = insns.length, liveAfter = new Array<number>(n);
   let live = 63;
   for (let k = n - 1; k >= 0; k--) {

@@ -7,14 +7,15 @@
 //   176    rip lo, hi               RIP a block leaves with
 //   184    fault                    set by a slow-path import that caught a fault
 //   188    stop                     set by an import after which a looping block must not go round again
-//   192    passes                   passes a looping block completed before its last
+//   192    passes                   passes a looping block completed before its last (a region: instructions before its current block)
 //   196    outHi                    high half of a 64-bit slow-path read
+//   200    block                    a region's current block (region.ts)
 //   4096   read TLB tags lo, hi, phys; write TLB tags lo, hi, phys (the Cpu's TLB arrays, views)
 //   65536  guest RAM (FlatMemory.ram)
 import type { Cpu } from '../../cpu.ts';
 import { FlatMemory } from '../../memory.ts';
 
-export const REG_LO = 0, REG_HI = 64, FLAGS = 128, RIP = 176, FAULT = 184, STOP = 188, PASSES = 192, OUT_HI = 196;
+export const REG_LO = 0, REG_HI = 64, FLAGS = 128, RIP = 176, FAULT = 184, STOP = 188, PASSES = 192, OUT_HI = 196, CUR_BLOCK = 200;
 export const TLB_ENTRIES = 1024;
 export const R_TAG_LO = 4096, R_TAG_HI = R_TAG_LO + 4 * TLB_ENTRIES, R_PHYS = R_TAG_HI + 4 * TLB_ENTRIES;
 export const W_TAG_LO = R_PHYS + 4 * TLB_ENTRIES, W_TAG_HI = W_TAG_LO + 4 * TLB_ENTRIES, W_PHYS = W_TAG_HI + 4 * TLB_ENTRIES;

@@ -1,0 +1,213 @@
+// Several blocks in one Wasm function: a hot block and the blocks execution
+// went to from it (their successor caches), each entered through a br_table
+// on the block's index, with the branches between them staying inside the
+// function while the budget allows. The variant of "a whole loop of blocks
+// inside one Wasm function": the run loop and the JS-to-Wasm call are left
+// only when control leaves the region. Every block in it is emitted inline
+// (no handler calls); all nine flag fields are loaded at entry and stored
+// at the exit.
+import type { Cpu } from '../../cpu.ts';
+import type { Block } from '../../insn.ts';
+import { CpuFault } from '../../fault.ts';
+import { jcc, jmpRel } from '../../ops/branch.ts';
+import { inlineCheckMask } from '../compile.ts';
+import { Op, I32, encodeModule, uleb } from './encode.ts';
+import { Fn } from './fn.ts';
+import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
+import { Gen, form, liveness, inlineForm, IMPORTS, F_ALL, type Usage } from './compile.ts';
+import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, OUT_HI, CUR_BLOCK, FLAG_FIELDS } from './machine.ts';
+
+const DONE = PASSES;
+
+/** Most blocks in one region. */
+export const REGION_BLOCKS = 16;
+
+/** Whether every instruction of a block is emitted inline. */
+export function allInline(b: Block): boolean { return b.insns.every((i) => inlineForm(i) !== null); }
+
+/** Where a block's last instruction can go: its branch target and fall-through (jcc), its target (jmp), or the next instruction. */
+function exits(b: Block): [number, number][] {
+  const l = b.insns[b.insns.length - 1]!;
+  if (l.exec === jcc) return [[l.tLo, l.tHi], [l.nextLo, l.nextHi]];
+  if (l.exec === jmpRel) return [[l.tLo, l.tHi]];
+  return [[l.nextLo, l.nextHi]];
+}
+
+/** The blocks a region of `head` holds: breadth first through the successor caches, all inline, same mode, REGION_BLOCKS at most. */
+export function regionOf(head: Block): Block[] {
+  if (!allInline(head) || head.atBreakpoint) return [head];
+  const out = [head];
+  for (let q = 0; q < out.length && out.length < REGION_BLOCKS; q++) {
+    const b = out[q]!;
+    for (const [lo, hi] of exits(b)) {
+      for (const s of [b.succ1, b.succ2]) {
+        if (s === null || s.ripLo !== lo || s.ripHi !== hi || out.includes(s) || out.length >= REGION_BLOCKS) continue;
+        if (!s.valid || s.modeKey !== head.modeKey || s.atBreakpoint || s.zeroFilled || !allInline(s)) continue;
+        out.push(s);
+      }
+    }
+  }
+  return out;
+}
+
+function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; done: number } | null {
+  const g = new Gen(blocks[0]!, false, prior);
+  const f = g.f, N = blocks.length;
+  const cur = f.local(I32), done = f.local(I32);
+  g.written = F_ALL; g.everWritten = F_ALL; // every flag field is loaded at entry
+  g.exitDepth = f.open(Op.block);
+  const top = f.open(Op.loop);
+  for (let j = 0; j < N; j++) f.open(Op.block);
+  // Dispatch: br_table to the end of block j's wrapper, where its code starts.
+  f.get(cur).op(0x0e);
+  uleb(N, f.body);
+  for (let j = 0; j < N; j++) uleb(j, f.body);
+  uleb(N - 1, f.body);
+  const index = (lo: number, hi: number) => blocks.findIndex((x) => x.ripLo === lo && x.ripHi === hi);
+  for (let j = 0; j < N; j++) {
+    f.close();
+    const b = blocks[j]!, insns = b.insns, n = insns.length;
+    g.blk = b; g.known = null;
+    const liveAfter = liveness(insns);
+    for (let k = 0; k < n; k++) {
+      const i = insns[k]!;
+      g.pos = k;
+      g.flagsLive = (liveAfter[k]! & i.flagsWrite) !== 0 || i.flagsWrite === 0;
+      const last = k === n - 1;
+      const e = inlineForm(i);
+      if (e === null) return null;
+      if (last && (i.exec === jcc || i.exec === jmpRel)) {
+        if (i.exec === jcc) g.condition(i.op); else f.i32(1);
+        f.set(g.t);
+        break;
+      }
+      if (!form(g, i, last)) return null;
+      if (!last && e.writesMemory) {
+        f.get(g.wexit);
+        f.open(Op.if); g.storeRip(i.nextLo, i.nextHi); g.exit(k + 1); f.close();
+      }
+      if (last) f.i32(1).set(g.t); // falls through to the next instruction: the "taken" edge below
+    }
+    // Edges: go on into a region block when its instructions fit the budget and no import asked to stop.
+    const edge = (lo: number, hi: number) => {
+      const to = index(lo, hi);
+      if (to >= 0) {
+        f.get(done).i32(n).op(Op.i32Add).tee(g.r).i32(blocks[to]!.insns.length).op(Op.i32Add).get(0).op(Op.i32LeU)
+          .i32(0).mem(Op.i32Load, STOP).op(Op.i32Eqz).op(Op.i32And);
+        f.open(Op.if);
+        f.get(g.r).set(done).i32(0).get(done).mem(Op.i32Store, DONE);
+        f.i32(to).set(cur).i32(0).get(cur).mem(Op.i32Store, CUR_BLOCK);
+        f.br(top);
+        f.close();
+      }
+      g.storeRip(lo, hi); g.exit(n);
+    };
+    const [first, second] = exits(b) as [[number, number], [number, number] | undefined];
+    if (second === undefined) edge(first[0], first[1]);
+    else {
+      f.get(g.t);
+      f.open(Op.if); edge(first[0], first[1]);
+      f.else(); edge(second[0], second[1]);
+      f.close();
+    }
+  }
+  f.close(); // loop
+  f.close(); // exit block
+  return { g, cur, done };
+}
+
+export interface WasmRegionInfo { bytes: number; blocks: number }
+
+/** Compile a region (regionOf) to one Wasm function and its JS wrapper; null when some instruction needs a handler. */
+export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, info?: WasmRegionInfo): ((c: Cpu) => number) | null {
+  const first = generate(blocks, null);
+  if (first === null) return null;
+  const second = generate(blocks, first.g.usage());
+  if (second === null) return null;
+  const { g } = second, u = g.usage();
+  const pro = new Fn([I32]);
+  for (const r of u.regsUsed) pro.loadPair(REG_LO + 4 * r, REG_HI + 4 * r).set(g.reg(r));
+  FLAG_FIELDS.forEach((_, k) => { pro.i32(0).mem(Op.i32Load, FLAGS + 4 * k).set(g.fl[k]!); });
+  const epi = new Fn([I32]);
+  for (const r of u.regsWritten) epi.storePair(g.reg(r), REG_LO + 4 * r, REG_HI + 4 * r);
+  FLAG_FIELDS.forEach((_, k) => { epi.i32(0).get(g.fl[k]!).mem(Op.i32Store, FLAGS + 4 * k); });
+  epi.get(g.ret);
+  const funcs = [{ type: { params: [I32], results: [I32] }, locals: g.f.locals, body: [...pro.body, ...g.f.body, ...epi.body] }];
+  if (u.cf) { const h = cfFunction(); funcs.push({ type: { params: FLAG_PARAMS, results: [I32] }, locals: h.locals, body: h.body }); }
+  if (u.cond) { const h = condFunction(); funcs.push({ type: { params: [...FLAG_PARAMS, I32], results: [I32] }, locals: h.locals, body: h.body }); }
+  const bytes = encodeModule({ imports: IMPORTS, memoryPages: m.pages, funcs });
+  if (info !== undefined) { info.bytes = bytes.length; info.blocks = blocks.length; }
+  return wrapRegion(blocks, m, cpu, new WebAssembly.Module(bytes as BufferSource));
+}
+
+function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Module): (c: Cpu) => number {
+  const s = m.s32, head = blocks[0]!;
+  const st = { fault: null as CpuFault | null, i0: 0 };
+  const at = (pos: number) => blocks[s[CUR_BLOCK / 4]!]!.insns[pos]!;
+  const sync = () => { c.icount = st.i0 + s[DONE / 4]!; };
+  const caught = (e: unknown): void => { if (!(e instanceof CpuFault)) throw e; st.fault = e; };
+  const ready = () => c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0;
+  const imports = {
+    mem: m.memory,
+    rd(kind: number, lo: number, hi: number, pos: number): number {
+      c.cur = at(pos); sync();
+      try {
+        let v: number;
+        switch (kind) {
+          case 8: v = c.read8(lo, hi); break;
+          case 16: v = c.read16(lo, hi); break;
+          case 32: v = c.read32(lo, hi); break;
+          case 64: v = c.read64(lo, hi); s[OUT_HI / 4] = c.outHi; break;
+          case 256 + 8: v = c.readRmw8(lo, hi); break;
+          case 256 + 16: v = c.readRmw16(lo, hi); break;
+          case 256 + 32: v = c.readRmw32(lo, hi); break;
+          default: v = c.readRmw64(lo, hi); s[OUT_HI / 4] = c.outHi; break;
+        }
+        if (c.stopRequested) s[STOP / 4] = 1;
+        return v;
+      } catch (e) { caught(e); s[FAULT / 4] = 1; return 0; }
+    },
+    wr(size: number, lo: number, hi: number, v: number, vh: number, pos: number): number {
+      c.cur = at(pos); sync();
+      try {
+        switch (size) {
+          case 8: c.write8(lo, hi, v); break;
+          case 16: c.write16(lo, hi, v); break;
+          case 32: c.write32(lo, hi, v); break;
+          default: c.write64(lo, hi, v, vh); break;
+        }
+      } catch (e) { caught(e); return 2; }
+      if (c.stopRequested || c.blockExit) s[STOP / 4] = 1;
+      return c.blockExit ? 1 : 0;
+    },
+    call(): number { throw new Error('region blocks have no handler calls'); },
+  };
+  const run = new WebAssembly.Instance(mod, { env: imports }).exports.run as (max: number) => number;
+  const F = FLAGS / 4, n0 = head.insns.length;
+  const slowExit = (r: number, j: number): number => {
+    if (r < 0) {
+      s[FAULT / 4] = 0;
+      const e = st.fault!; st.fault = null;
+      c.cur = blocks[j]!.insns[-r - 1]!;
+      throw e;
+    }
+    return r;
+  };
+  const src = [
+    'return function wasmRegion(c) {',
+    FLAG_FIELDS.map((x, k) => `s[${F + k}] = c.${x};`).join(' '),
+    `s[${STOP / 4}] = 0; s[${DONE / 4}] = 0; s[${CUR_BLOCK / 4}] = 0; st.i0 = c.icount;`,
+    `const r = run(ready() ? Math.min(c.limit - c.icount, 1e9) : ${n0});`,
+    `c.ripLo = s[${RIP / 4}]; c.ripHi = s[${RIP / 4 + 1}];`,
+    FLAG_FIELDS.map((x, k) => `c.${x} = s[${F + k}];`).join(' '),
+    `const j = s[${CUR_BLOCK / 4}]; c.icount = st.i0 + s[${DONE / 4}];`,
+    'if (j !== 0) c.tail = blocks[j];',
+    'if (r < 0) return slowExit(r, j);',
+    'return r;',
+    '};',
+  ].join('\n');
+  return (new Function('s', 'st', 'run', 'ready', 'slowExit', 'blocks', src) as (...a: unknown[]) => (c: Cpu) => number)(s, st, run, ready, slowExit, blocks);
+}
+
+/** Cpu.checks bits any block of the region cannot honour. */
+export function regionCheckMask(blocks: Block[]): number { return blocks.reduce((m, b) => m | inlineCheckMask(b, 64), 0); }
