@@ -4,7 +4,7 @@
 // backend's JIT state warms the other's), modes alternate, medians are
 // reported; MIPS per wall second and per CPU-second (process.cpuUsage, all
 // threads: V8's background compilation of JS and Wasm included).
-//   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-region,js-block,wasm-noloop,js-plain  BENCH_WORK=sha256,workload
+//   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-region,js-block,wasm-noloop,js-plain  BENCH_WORK=sha256,workload,tiny
 // Modes: js        the shipped JS compiler (regions, loops inside), RAM and registers in the Wasm memory
 //        js-plain  the same over plain typed arrays (the machine the product builds)
 //        js-block  the JS compiler one block per function (no successors inside; loops still inside)
@@ -12,7 +12,9 @@
 //        wasm-noloop  the same with every pass returning to the run loop
 //        wasm-region  a hot block and up to 15 blocks it went on to in one Wasm function (emulator/jit/wasm/region.ts)
 // Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
-//            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (436 M instructions)
+//            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (433 M instructions)
+//            boot-xz, boot-debian  a whole kexec boot (bench/boot.ts's), per phase: purgatory (sha256), decompressor (xz), kernel
+//            tiny      two 2-instruction blocks alternating 50 M times (200 M instructions): the cost of a block call
 // The timed code is dist/ (built first when stale), as bench/run.ts times it.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,9 +27,59 @@ const WORKLOAD_REPEAT = 8;
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
-interface Result { mode: string; work: string; insns: number; wall: number; cpu: number; result: string; compiled: number; wasmBytes: number; compileCpu: number; regions: number }
+interface Result { mode: string; work: string; insns: number; wall: number; cpu: number; result: string; compiled: number; wasmBytes: number; compileCpu: number; regions: number; phases?: Phases }
+
+type Phases = { phase: string; instructions: number; wall: number; cpu: number }[];
+const BOOTS: Record<string, string> = {
+  'boot-xz': join(repo, 'kernels/tiny-6.1/bzImage.xz'),
+  'boot-debian': join(process.env.BOOTPATH_CACHE ?? join(repo, '.cache'), 'debian-stock', 'vmlinuz'),
+};
+
+/**
+ * A whole kexec boot as bench/boot.ts runs it, with the backend put in just before purgatory's first
+ * instruction and the RAM (the machine's low RAM) in the Wasm memory: MIPS per phase.
+ */
+async function childBoot(mode: string, work: string): Promise<Result & { phases: Phases }> {
+  const { bootKexec } = await distModule<typeof import('../src/analysis/checkedBoot.ts')>('src/analysis/checkedBoot.js');
+  const { DEFAULT_CMDLINE } = await distModule<typeof import('../src/run/prepare.ts')>('src/run/prepare.js');
+  const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
+  const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
+  const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
+  let machine: InstanceType<typeof M.WasmMachine> | null = null;
+  // The first RAM of a machine's size: the guest's low RAM.
+  if (mode !== 'js-plain') E.FlatMemory.ramAllocator = (size) => {
+    if (size < (64 << 20)) return new Uint8Array(size);
+    E.FlatMemory.ramAllocator = null;
+    machine = new M.WasmMachine(size);
+    return machine.ram;
+  };
+  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm' | 'wasm-region';
+  const now = () => performance.now() / 1000;
+  const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
+  const marks: { phase: string; icount: number; wall: number; cpu: number }[] = [];
+  let stats: ReturnType<typeof W.installBackend> | null = null;
+  const r = bootKexec({
+    kernel: BOOTS[work]!, cmdline: DEFAULT_CMDLINE, maxInstructions: 30_000_000_000,
+    prepare: (m) => {
+      const mm = machine as InstanceType<typeof M.WasmMachine> | null;
+      if (mm !== null) mm.attach(m.cpu);
+      else if (mode !== 'js-plain') throw new Error('bench: the machine\'s RAM was not put in the Wasm memory');
+      stats = W.installBackend(m.cpu, backend, mm, { loops: mode !== 'wasm-noloop' });
+      marks.push({ phase: 'purgatory', icount: 0, wall: now(), cpu: cpuNow() });
+    },
+  }, { observers: [{ onPhase(run, phase) { marks.push({ phase, icount: run.machine.cpu.icount, wall: now(), cpu: cpuNow() }); } }] });
+  marks.push({ phase: 'end', icount: r.instructions, wall: now(), cpu: cpuNow() });
+  const phases = marks.slice(0, -1).map((m, k) => ({ phase: m.phase, instructions: marks[k + 1]!.icount - m.icount, wall: marks[k + 1]!.wall - m.wall, cpu: marks[k + 1]!.cpu - m.cpu }));
+  const st = stats as ReturnType<typeof W.installBackend> | null;
+  return {
+    mode, work, insns: r.instructions, wall: marks[marks.length - 1]!.wall - marks[0]!.wall, cpu: marks[marks.length - 1]!.cpu - marks[0]!.cpu,
+    result: `${r.outcome}, image ${r.imageDiff?.bytesDiffering === 0 ? 'identical' : 'DIFFERS'}`, compiled: st?.compiled ?? 0, wasmBytes: st?.wasmBytes ?? 0,
+    compileCpu: st?.compileSeconds ?? 0, regions: st?.regions ?? 0, phases,
+  };
+}
 
 async function child(mode: string, work: string): Promise<Result> {
+  if (work in BOOTS) return await childBoot(mode, work);
   const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
   const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
   const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
@@ -50,6 +102,14 @@ async function child(mode: string, work: string): Promise<Result> {
     };
     again();
     check = () => `rax=0x${cpu.getReg(0).toString(16)}`;
+  } else if (work === 'tiny') {
+    // Two blocks of two instructions calling each other 50 M times: the cost of a block call, all but no work in it.
+    //   inc eax; jmp 1f / 1: dec ecx; jnz 0b; hlt
+    mem.write(LOAD_ADDRESS, Uint8Array.of(0xff, 0xc0, 0xeb, 0x00, 0xff, 0xc9, 0x75, 0xf8, 0xf4));
+    cpu.setRip(BigInt(LOAD_ADDRESS));
+    cpu.setReg(1, 50_000_000n);
+    cpu.setReg(4, 0xf00000n);
+    check = () => `rax=${cpu.getReg(0)}`;
   } else {
     const P = await distModule<typeof import('../src/boot/kexec/purgatory.ts')>('src/boot/kexec/purgatory.js');
     const base = 0x100000, data = 0x1000000, len = 12 << 20;
@@ -104,7 +164,7 @@ if (process.argv[2] === '--child') {
   ensureDist();
   const runs = Number(process.env.BENCH_RUNS ?? 5);
   const modes = (process.env.BENCH_MODES ?? 'js,wasm,wasm-region,js-block,wasm-noloop,js-plain').split(',');
-  const works = (process.env.BENCH_WORK ?? 'sha256,workload').split(',');
+  const works = (process.env.BENCH_WORK ?? 'sha256,workload,tiny').split(',');
   for (const work of works) {
     const all = new Map<string, Result[]>(modes.map((m) => [m, []]));
     for (let r = 0; r < runs; r++) {
@@ -116,12 +176,17 @@ if (process.argv[2] === '--child') {
         if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/wasm.ts ${mode} ${work} failed: ${p.stderr}`);
         const x = JSON.parse(line) as Result;
         all.get(mode)!.push(x);
+        if (x.phases) console.log('    ' + x.phases.filter((f) => f.instructions > 0).map((f) => `${f.phase} ${(f.instructions / 1e6).toFixed(0)} M: ${(f.instructions / f.wall / 1e6).toFixed(0)} MIPS, ${(f.instructions / f.cpu / 1e6).toFixed(0)} per CPU-s`).join('; '));
         console.log(`${work} ${mode.padEnd(11)} run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M insns, ${x.wall.toFixed(3)} s wall = ${(x.insns / x.wall / 1e6).toFixed(0)} MIPS, ${x.cpu.toFixed(3)} CPU-s = ${(x.insns / x.cpu / 1e6).toFixed(0)} MIPS/CPU-s; ${x.compiled} blocks compiled${x.regions ? ` (${x.regions} regions)` : ''}${x.wasmBytes ? ` (${(x.wasmBytes / 1024).toFixed(0)} KiB Wasm, ${x.compileCpu.toFixed(3)} s to compile)` : ''}; ${x.result}`);
       }
     }
     const counts = new Set([...all.values()].flat().map((x) => `${x.insns} ${x.result}`));
     console.log(`${work}: ${counts.size === 1 ? 'same instruction count and result in every run' : `RUNS DIFFER: ${[...counts].join(' | ')}`}`);
     for (const [mode, xs] of all) {
+      for (const ph of xs[0]?.phases?.filter((f) => f.instructions > 0).map((f) => f.phase) ?? []) {
+        const per = xs.map((x) => x.phases!.find((f) => f.phase === ph)!);
+        console.log(`${work} ${mode.padEnd(11)} ${ph}: median ${median(per.map((f) => f.instructions / f.wall / 1e6)).toFixed(0)} MIPS wall, ${median(per.map((f) => f.instructions / f.cpu / 1e6)).toFixed(0)} per CPU-second`);
+      }
       console.log(`${work} ${mode.padEnd(11)} median ${median(xs.map((x) => x.insns / x.wall / 1e6)).toFixed(0)} MIPS wall, ${median(xs.map((x) => x.insns / x.cpu / 1e6)).toFixed(0)} MIPS per CPU-second (${xs.length} runs)`);
     }
   }

@@ -29,26 +29,30 @@ interface Rebindable { lo: Int32Array; hi: Int32Array; rTagLo: Int32Array; rTagH
 
 export class WasmMachine {
   readonly memory: WebAssembly.Memory;
-  /** Guest RAM as the core sees it. */
-  readonly flat: FlatMemory;
+  /** Guest RAM (ramSize bytes at RAM_BASE). */
+  readonly ram: Uint8Array;
   /** Int32 view of the state area (registers, flags, RIP, status words). */
   readonly s32: Int32Array;
+  private flatMemory: FlatMemory | null = null;
 
   constructor(ramSize: number) {
     const pages = Math.ceil((RAM_BASE + ramSize) / 65536);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
-    this.flat = new FlatMemory(ramSize, new Uint8Array(this.memory.buffer, RAM_BASE, ramSize));
+    this.ram = new Uint8Array(this.memory.buffer, RAM_BASE, ramSize);
     this.s32 = new Int32Array(this.memory.buffer, 0, RAM_BASE / 4);
   }
+
+  /** A FlatMemory over this RAM (for tests and embedding; a machine's own RAM class may take `ram` instead). */
+  get flat(): FlatMemory { return this.flatMemory ??= new FlatMemory(this.ram.length, this.ram); }
 
   get pages(): number { return this.memory.buffer.byteLength / 65536; }
 
   /**
-   * Move a Cpu built over `this.flat` onto the shared memory: its register
+   * Move a Cpu built over this RAM onto the shared memory: its register
    * arrays and TLB become views into it (contents kept). Call before running.
    */
   attach(cpu: Cpu): void {
-    if (cpu.ram !== this.flat.ram) throw new Error('WasmMachine.attach: the Cpu does not run over this machine\'s RAM');
+    if (cpu.ram.buffer !== this.memory.buffer || cpu.ram.byteOffset !== RAM_BASE) throw new Error('WasmMachine.attach: the Cpu does not run over this machine\'s RAM');
     const c = cpu as unknown as Rebindable;
     const buf = this.memory.buffer;
     const move = (key: keyof Rebindable, at: number, n: number) => {
