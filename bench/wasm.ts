@@ -45,6 +45,7 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
   const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
   const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
   const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
+  const C = await distModule<typeof import('../emulator/jit/wasm/compile.ts')>('emulator/jit/wasm/compile.js');
   let machine: InstanceType<typeof M.WasmMachine> | null = null;
   // The first RAM of a machine's size: the guest's low RAM.
   if (mode !== 'js-plain') E.FlatMemory.ramAllocator = (size) => {
@@ -69,6 +70,7 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
     },
   }, { observers: [{ onPhase(run, phase) { marks.push({ phase, icount: run.machine.cpu.icount, wall: now(), cpu: cpuNow() }); } }] });
   marks.push({ phase: 'end', icount: r.instructions, wall: now(), cpu: cpuNow() });
+  if (process.env.BENCH_PROFILE) console.error('imports called:', JSON.stringify(C.importCalls));
   const phases = marks.slice(0, -1).map((m, k) => ({ phase: m.phase, instructions: marks[k + 1]!.icount - m.icount, wall: marks[k + 1]!.wall - m.wall, cpu: marks[k + 1]!.cpu - m.cpu }));
   const st = stats as ReturnType<typeof W.installBackend> | null;
   return {

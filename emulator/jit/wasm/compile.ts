@@ -32,6 +32,9 @@ export const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'call', type: { params: [I32], results: [I32] } },
 ];
 
+/** Calls of the slow-path imports since start (statistics: reads and writes that missed the inline TLB check). */
+export const importCalls = { rd: 0, wr: 0, call: 0 };
+
 /** Flag field bits (FLAG_FIELDS order). */
 export const F_OP = 1, F_SIZE = 2, F_A = 4, F_AH = 8, F_B = 16, F_BH = 32, F_R = 64, F_RH = 128, F_AUX = 256, F_ALL = 511;
 
@@ -110,7 +113,10 @@ export class Gen {
   getReg(n: number): void { this.f.get(this.reg(n)); }
   /** Low 32 bits of a register as i32. */
   getReg32(n: number): void { this.f.get(this.reg(n)).op(Op.i32WrapI64); }
-  setReg(n: number): void { this.regsWritten.add(n); this.f.set(this.reg(n)); }
+  setReg(n: number): void { this.regsWritten.add(n); this.dirtyRegs.add(n); this.f.set(this.reg(n)); }
+  /** Registers and flag fields written since the last handler call (or entry): what the next handler call stores first. */
+  readonly dirtyRegs = new Set<number>();
+  dirtyFlags = 0;
   /** Set a register from an i32 on the stack, zero-extended (a 32-bit write). */
   setReg32(n: number): void { this.f.op(Op.i64ExtendI32U); this.setReg(n); }
 
@@ -120,7 +126,7 @@ export class Gen {
   /** Store an i32 on the stack into a flag field. */
   setFlag(bit: number): void {
     this.f.set(this.fl[31 - Math.clz32(bit)]!);
-    this.written |= bit; this.everWritten |= bit;
+    this.written |= bit; this.everWritten |= bit; this.dirtyFlags |= bit;
   }
   /** Fields written under a condition: they must hold their old value otherwise. */
   condWrite(mask: number): void { this.readFlags(mask); }
@@ -239,8 +245,10 @@ export class Gen {
     this.handlers.push(this.pos);
     // The glue gives the handler only the flag fields written so far (the Cpu holds the others): no entry loads needed.
     // Registers and flags into memory (the handler sees the Cpu), the call, everything back.
-    for (const n of this.spillRegs()) this.f.storePair(this.reg(n), REG_LO + 4 * n, REG_HI + 4 * n);
-    this.fl.forEach((l, k) => { f.i32(0).get(l).mem(Op.i32Store, FLAGS + 4 * k); });
+    // Only what changed since the registers and flags were last in memory (entry, or the last handler call).
+    for (const n of this.dirtyRegs) this.f.storePair(this.reg(n), REG_LO + 4 * n, REG_HI + 4 * n);
+    this.fl.forEach((l, k) => { if (this.dirtyFlags & (1 << k)) f.i32(0).get(l).mem(Op.i32Store, FLAGS + 4 * k); });
+    this.dirtyRegs.clear(); this.dirtyFlags = 0;
     f.i32(this.pos).call(CALL).set(this.t);
     for (const n of this.regsUsedAll()) { f.loadPair(REG_LO + 4 * n, REG_HI + 4 * n).set(this.reg(n)); }
     this.fl.forEach((l, k) => { f.i32(0).mem(Op.i32Load, FLAGS + 4 * k).set(l); });
@@ -253,8 +261,6 @@ export class Gen {
       f.open(Op.if); this.exit(this.pos + 1); f.close();
     }
   }
-  /** Registers stored before a handler call: every register the block writes (all loaded at entry). */
-  private spillRegs(): Iterable<number> { return this.prior !== null ? this.prior.regsWritten : this.regsWritten; }
   private regsUsedAll(): Iterable<number> {
     const s = new Set(this.prior !== null ? this.prior.regsUsed : this.regsUsed);
     for (const n of this.regsUsed) s.add(n);
@@ -363,7 +369,7 @@ function rotateFlags(g: Gen): void {
   f.get(g.t).op(Op.i32Or).set(AUX);
   f.i32(LazyOp.Result).set(OPF);
   f.close();
-  g.written |= F_OP | F_AUX; g.everWritten |= F_OP | F_AUX;
+  g.written |= F_OP | F_AUX; g.everWritten |= F_OP | F_AUX; g.dirtyFlags |= F_OP | F_AUX;
 }
 
 function shiftConst(g: Gen, i: Insn): boolean {
@@ -672,6 +678,8 @@ function generate(b: Block, loops: boolean, prior: Usage | null): { gen: Gen; n:
   const liveAfter = liveness(insns);
   g.exitDepth = f.open(Op.block);
   const top = loops ? f.open(Op.loop) : 0;
+  // Going round again, whatever the last pass wrote after its last handler call is not in memory.
+  if (loops && prior !== null) { for (const r of prior.regsWritten) g.dirtyRegs.add(r); g.dirtyFlags = prior.flagsWritten; }
   for (let k = 0; k < n; k++) {
     const i = insns[k]!;
     g.pos = k;
@@ -749,7 +757,7 @@ function handlerGlue(b: Block, u: Usage, loops: boolean, c: Cpu, s: Int32Array, 
   }).join('\n');
   const src = [
     'return function call(pos) {',
-    'let status = 0;',
+    'let status = 0; importCalls.call++;',
     `switch (pos) {\n${cases}\n}`,
     FLAG_FIELDS.map((x, k) => `s[${F + k}] = c.${x};`).join(' '),
     `s[${RIP / 4}] = c.ripLo; s[${RIP / 4 + 1}] = c.ripHi;`,
@@ -758,7 +766,7 @@ function handlerGlue(b: Block, u: Usage, loops: boolean, c: Cpu, s: Int32Array, 
     'return status;',
     '};',
   ].join('\n');
-  return (new Function('c', 's', 'sync', 'caught', 'ready', ...names, src) as (...a: unknown[]) => (pos: number) => number)(c, s, sync, caught, ready, ...values);
+  return (new Function('c', 's', 'sync', 'caught', 'ready', 'importCalls', ...names, src) as (...a: unknown[]) => (pos: number) => number)(c, s, sync, caught, ready, importCalls, ...values);
 }
 
 /** Copy the flag fields in `mask` between the transfer area and the Cpu. */
@@ -782,6 +790,7 @@ function wrap(b: Block, m: WasmMachine, cpu: Cpu, mod: WebAssembly.Module, u: Us
   const imports = {
     mem: m.memory,
     rd(kind: number, lo: number, hi: number, pos: number): number {
+      importCalls.rd++;
       c.cur = insns[pos]!; sync();
       try {
         let v: number;
@@ -800,6 +809,7 @@ function wrap(b: Block, m: WasmMachine, cpu: Cpu, mod: WebAssembly.Module, u: Us
       } catch (e) { caught(e); s[FAULT / 4] = 1; return 0; }
     },
     wr(size: number, lo: number, hi: number, v: number, vh: number, pos: number): number {
+      importCalls.wr++;
       c.cur = insns[pos]!; sync();
       try {
         switch (size) {

@@ -14,7 +14,7 @@ import { inlineCheckMask } from '../compile.ts';
 import { Op, I32, encodeModule, uleb } from './encode.ts';
 import { Fn } from './fn.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
-import { Gen, form, liveness, inlineForm, IMPORTS, F_ALL, type Usage } from './compile.ts';
+import { Gen, form, liveness, inlineForm, IMPORTS, F_ALL, importCalls, type Usage } from './compile.ts';
 import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, OUT_HI, CUR_BLOCK, FLAG_FIELDS } from './machine.ts';
 
 const DONE = PASSES;
@@ -150,6 +150,7 @@ function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Mo
   const imports = {
     mem: m.memory,
     rd(kind: number, lo: number, hi: number, pos: number): number {
+      importCalls.rd++;
       c.cur = at(pos); sync();
       try {
         let v: number;
@@ -168,6 +169,7 @@ function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Mo
       } catch (e) { caught(e); s[FAULT / 4] = 1; return 0; }
     },
     wr(size: number, lo: number, hi: number, v: number, vh: number, pos: number): number {
+      importCalls.wr++;
       c.cur = at(pos); sync();
       try {
         switch (size) {
