@@ -178,14 +178,14 @@ if (process.argv[2] === '--child') {
         if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/wasm.ts ${mode} ${work} failed: ${p.stderr}`);
         const x = JSON.parse(line) as Result;
         all.get(mode)!.push(x);
-        if (x.phases) console.log('    ' + x.phases.filter((f) => f.instructions > 0).map((f) => `${f.phase} ${(f.instructions / 1e6).toFixed(0)} M: ${(f.instructions / f.wall / 1e6).toFixed(0)} MIPS, ${(f.instructions / f.cpu / 1e6).toFixed(0)} per CPU-s`).join('; '));
         console.log(`${work} ${mode.padEnd(11)} run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M insns, ${x.wall.toFixed(3)} s wall = ${(x.insns / x.wall / 1e6).toFixed(0)} MIPS, ${x.cpu.toFixed(3)} CPU-s = ${(x.insns / x.cpu / 1e6).toFixed(0)} MIPS/CPU-s; ${x.compiled} blocks compiled${x.regions ? ` (${x.regions} regions)` : ''}${x.wasmBytes ? ` (${(x.wasmBytes / 1024).toFixed(0)} KiB Wasm, ${x.compileCpu.toFixed(3)} s to compile)` : ''}; ${x.result}`);
+        if (x.phases) console.log('    ' + x.phases.filter((f) => f.instructions >= 1e6).map((f) => `${f.phase} ${(f.instructions / 1e6).toFixed(0)} M: ${(f.instructions / f.wall / 1e6).toFixed(0)} MIPS, ${(f.instructions / f.cpu / 1e6).toFixed(0)} per CPU-s`).join('; '));
       }
     }
     const counts = new Set([...all.values()].flat().map((x) => `${x.insns} ${x.result}`));
     console.log(`${work}: ${counts.size === 1 ? 'same instruction count and result in every run' : `RUNS DIFFER: ${[...counts].join(' | ')}`}`);
     for (const [mode, xs] of all) {
-      for (const ph of xs[0]?.phases?.filter((f) => f.instructions > 0).map((f) => f.phase) ?? []) {
+      for (const ph of xs[0]?.phases?.filter((f) => f.instructions >= 1e6).map((f) => f.phase) ?? []) {
         const per = xs.map((x) => x.phases!.find((f) => f.phase === ph)!);
         console.log(`${work} ${mode.padEnd(11)} ${ph}: median ${median(per.map((f) => f.instructions / f.wall / 1e6)).toFixed(0)} MIPS wall, ${median(per.map((f) => f.instructions / f.cpu / 1e6)).toFixed(0)} per CPU-second`);
       }

@@ -8,7 +8,7 @@
 import { describe, it, expect } from 'vitest';
 import { Cpu, FlatMemory, Stop, captureState, CR0_PG } from '../../emulator/index.ts';
 import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
-import { installBackend, type Backend } from '../../emulator/jit/wasm/install.ts';
+import { installBackend, type Backend, type BackendStats } from '../../emulator/jit/wasm/install.ts';
 import { encodeModule, I32 } from '../../emulator/jit/wasm/encode.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from '../../emulator/jit/wasm/flags.ts';
 import { condition, getCF } from '../../emulator/flags.ts';
@@ -24,6 +24,8 @@ function rng(seed: number): () => number {
 }
 
 type Mode = 'interp' | Backend;
+/** What installBackend compiled on each test machine. */
+const statsOf = new WeakMap<Cpu, BackendStats>();
 
 /** A machine with 4-level paging over the first 2 MiB (an access at 0x200000 or above raises #PF). */
 function machine(code: Uint8Array, mode: Mode): Cpu {
@@ -42,7 +44,7 @@ function machine(code: Uint8Array, mode: Mode): Cpu {
   cpu.updateMode();
   if (m !== null) m.attach(cpu);
   cpu.jitThreshold = mode === 'interp' ? 0 : 2;
-  if (mode !== 'interp') installBackend(cpu, mode, m);
+  if (mode !== 'interp') statsOf.set(cpu, installBackend(cpu, mode, m));
   cpu.setRip(BigInt(CODE));
   cpu.setReg(4, BigInt(STACK));
   return cpu;
@@ -178,7 +180,7 @@ describe('random blocks: Wasm against the JS block compiler and the interpreter'
 // ---------------------------------------------------------------- loops, faults, stops, writes into code
 
 /** Run in the interpreter and with the Wasm backend (blocks, regions) in budget slices; compare after each. */
-function same(source: string, slices: number[]): Stop[] {
+function same(source: string, slices: number[], expectRegions = false): Stop[] {
   const code = assemble(source);
   const stops: Stop[] = [];
   for (const mode of ['wasm', 'wasm-region'] as const) {
@@ -192,6 +194,7 @@ function same(source: string, slices: number[]): Stop[] {
       stops.push(sa);
     }
     expect(b.blocksCompiled).toBeGreaterThan(0);
+    if (mode === 'wasm-region' && expectRegions) expect(statsOf.get(b)!.regions).toBeGreaterThan(0);
   }
   return stops;
 }
@@ -239,8 +242,8 @@ join:
 
 describe('Wasm blocks in the run loop', () => {
   it('a loop of several blocks: a fault in any of them, budget stops anywhere', () => {
-    expect(same(BRANCHY, [1_000_000])[0]).toBe(Stop.Fault);
-    same(BRANCHY, Array.from({ length: 80 }, (_, k) => 1 + (k % 11)));
+    expect(same(BRANCHY, [1_000_000], true)[0]).toBe(Stop.Fault);
+    same(BRANCHY, Array.from({ length: 80 }, (_, k) => 1 + (k % 11)), true);
   });
 
 
@@ -303,7 +306,7 @@ describe('Wasm blocks in the run loop', () => {
     patch:
       mov edx, 0x11111111
       add esi, edx
-      ret`, [1_000_000, 1_000_000]);
+      ret`, [1_000_000, 1_000_000], true);
   });
 
   it('a 16-bit load between a compare and its branch does not disturb the branch', () => {
@@ -322,7 +325,7 @@ describe('Wasm blocks in the run loop', () => {
     same:
       dec ecx
       jnz top
-      hlt`, [1_000_000]);
+      hlt`, [1_000_000], true);
   });
 
   it('a sha256-like round loop (rotates, 32-bit ALU, stack loads and stores)', () => {
