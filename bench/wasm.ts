@@ -45,7 +45,7 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
   const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
   const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
   const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
-  const C = await distModule<typeof import('../emulator/jit/wasm/compile.ts')>('emulator/jit/wasm/compile.js');
+  const C = await distModule<typeof import('../emulator/jit/wasm/glue.ts')>('emulator/jit/wasm/glue.js');
   let machine: InstanceType<typeof M.WasmMachine> | null = null;
   // The first RAM of a machine's size: the guest's low RAM.
   if (mode !== 'js-plain') E.FlatMemory.ramAllocator = (size) => {

@@ -8,14 +8,15 @@
 // at the exit.
 import type { Cpu } from '../../cpu.ts';
 import type { Block } from '../../insn.ts';
-import { CpuFault } from '../../fault.ts';
 import { jcc, jmpRel } from '../../ops/branch.ts';
 import { inlineCheckMask } from '../compile.ts';
 import { Op, I32, encodeModule, uleb } from './encode.ts';
 import { Fn } from './fn.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
-import { Gen, form, liveness, inlineForm, IMPORTS, F_ALL, importCalls, type Usage } from './compile.ts';
-import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, OUT_HI, CUR_BLOCK, FLAG_FIELDS } from './machine.ts';
+import { Gen, liveness, inlineForm, IMPORTS, F_ALL, type Usage } from './gen.ts';
+import { form } from './forms.ts';
+import { memoryImports, type FaultBox } from './glue.ts';
+import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, CUR_BLOCK, FLAG_FIELDS } from './machine.ts';
 
 const DONE = PASSES;
 
@@ -142,46 +143,13 @@ export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, inf
 
 function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Module): (c: Cpu) => number {
   const s = m.s32, head = blocks[0]!;
-  const st = { fault: null as CpuFault | null, i0: 0 };
+  const st: FaultBox & { i0: number } = { fault: null, i0: 0 };
   const at = (pos: number) => blocks[s[CUR_BLOCK / 4]!]!.insns[pos]!;
   const sync = () => { c.icount = st.i0 + s[DONE / 4]!; };
-  const caught = (e: unknown): void => { if (!(e instanceof CpuFault)) throw e; st.fault = e; };
   const ready = () => c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0;
   const imports = {
     mem: m.memory,
-    rd(kind: number, lo: number, hi: number, pos: number): number {
-      importCalls.rd++;
-      c.cur = at(pos); sync();
-      try {
-        let v: number;
-        switch (kind) {
-          case 8: v = c.read8(lo, hi); break;
-          case 16: v = c.read16(lo, hi); break;
-          case 32: v = c.read32(lo, hi); break;
-          case 64: v = c.read64(lo, hi); s[OUT_HI / 4] = c.outHi; break;
-          case 256 + 8: v = c.readRmw8(lo, hi); break;
-          case 256 + 16: v = c.readRmw16(lo, hi); break;
-          case 256 + 32: v = c.readRmw32(lo, hi); break;
-          default: v = c.readRmw64(lo, hi); s[OUT_HI / 4] = c.outHi; break;
-        }
-        if (c.stopRequested) s[STOP / 4] = 1;
-        return v;
-      } catch (e) { caught(e); s[FAULT / 4] = 1; return 0; }
-    },
-    wr(size: number, lo: number, hi: number, v: number, vh: number, pos: number): number {
-      importCalls.wr++;
-      c.cur = at(pos); sync();
-      try {
-        switch (size) {
-          case 8: c.write8(lo, hi, v); break;
-          case 16: c.write16(lo, hi, v); break;
-          case 32: c.write32(lo, hi, v); break;
-          default: c.write64(lo, hi, v, vh); break;
-        }
-      } catch (e) { caught(e); return 2; }
-      if (c.stopRequested || c.blockExit) s[STOP / 4] = 1;
-      return c.blockExit ? 1 : 0;
-    },
+    ...memoryImports(c, s, at, sync, st),
     call(): number { throw new Error('region blocks have no handler calls'); },
   };
   const run = new WebAssembly.Instance(mod, { env: imports }).exports.run as (max: number) => number;
