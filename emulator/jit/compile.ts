@@ -303,7 +303,12 @@ export function blockSource(b: Block, codeBits: number, successors: RegionNode[]
     regs.prologue(),
     'try {', ...(loops ? ['for (;;) {', ...lines, '}'] : lines), `} catch (e) { if (d === 1) { ${regs.catchOut(g.headSites, g.otherSites)} } throw e; }`,
   ].join('\n');
-  return { source: `return function block(c) {\n${regs.render(body)}\n};`, names: g.names, values: g.values };
+  return { source: `return function ${blockName(b)}(c) {\n${regs.render(body)}\n};`, names: g.names, values: g.values };
+}
+
+/** A compiled function's name: its guest address (profiles and stack traces attribute time to guest code). */
+function blockName(b: Block): string {
+  return `block_${(b.linHi >>> 0).toString(16)}_${(b.linLo >>> 0).toString(16).padStart(8, '0')}`;
 }
 
 /**

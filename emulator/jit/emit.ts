@@ -383,7 +383,8 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
   if (h === mov && i.size === 16) {
     const ea = emitEA(i, codeBits);
     if (ea === null) return null;
-    if (regA && i.b === -1) return { code: `${ea} ${readMem(16, 'b')} lo[${i.a}] = (lo[${i.a}] & -65536) | b;`, mayFault: true, writesMemory: false };
+    // Loaded through `x`: a/b/r may hold a compare's operands that a later jcc reads (knownCondition).
+    if (regA && i.b === -1) return { code: `${ea} ${readMem(16, 'x')} lo[${i.a}] = (lo[${i.a}] & -65536) | x;`, mayFault: true, writesMemory: false };
     if (i.a === -1 && regB) return { code: `${ea} ${writeMem(16, `lo[${i.b}] & 65535`)}`, mayFault: true, writesMemory: true };
     if (i.a === -1 && i.b === -2) return { code: `${ea} ${writeMem(16, `${i.immLo & 0xffff}`)}`, mayFault: true, writesMemory: true };
     return null;

@@ -123,6 +123,25 @@ describe('compiled code holds registers in locals', () => {
     expect(stops[0]).toBe(Stop.Fault);
   });
 
+  it('a 16-bit load between a compare and its branch leaves the branch on the compare', () => {
+    // The load once went through the scratch local the compare's known-flags shortcut reads (emit.ts).
+    same(`
+      mov ecx, 100
+      mov ebp, ${DATA}
+      xor esi, esi
+    top:
+      mov eax, 5
+      mov ebx, 5
+      cmp eax, ebx
+      mov dx, word ptr [rbp]
+      je equal
+      add esi, 48
+    equal:
+      dec ecx
+      jnz top
+      hlt`, [100_000]);
+  });
+
   it('a looping block that writes its own code page ends its pass there (the block is decoded again)', () => {
     same(`
       mov ecx, 50

@@ -310,8 +310,7 @@ describe('Wasm blocks in the run loop', () => {
   });
 
   it('a 16-bit load between a compare and its branch does not disturb the branch', () => {
-    // (The JS backend gets this one wrong on this branch: emit.ts's 16-bit load writes the local its
-    // jcc shortcut reads for the compare's operands.)
+    // (The JS backend once got this wrong: emit.ts's 16-bit load wrote the local its jcc shortcut reads.)
     same(`
       mov ecx, 50
       mov ebp, ${DATA}
