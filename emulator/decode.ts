@@ -139,7 +139,7 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
   }
   i.a = pos[0]!; i.b = pos[1]!; i.c = pos[2]!;
   if (!entry) {
-    i.exec = undefinedHandler(`${code === Code.INVALID ? 'invalid instruction' : `unimplemented instruction ${Code[code]}`} '${code === Code.INVALID ? '(bad)' : formatter.format(ins)}' (bytes ${hex(bytes)})`);
+    i.exec = i.run = undefinedHandler(`${code === Code.INVALID ? 'invalid instruction' : `unimplemented instruction ${Code[code]}`} '${code === Code.INVALID ? '(bad)' : formatter.format(ins)}' (bytes ${hex(bytes)})`);
     return;
   }
   i.exec = entry.handler;
@@ -264,7 +264,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
       if (bits !== 64) { i.nextHi = 0; i.ripHi = 0; if (bits === 16) { i.nextLo &= 0xffff; } }
       if (scratch.code === Code.INVALID && d.lastError === DecoderError.NoMoreBytes) {
         // Ran out of bytes: the instruction continues on a page we could not fetch.
-        if (nextFault) { i.exec = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; i.pos = insns.length; insns.push(i); }
+        if (nextFault) { i.exec = i.run = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; i.pos = insns.length; insns.push(i); }
         break;
       }
       const bytes = buf.slice(pos, pos + Math.max(len, 1));

@@ -6,7 +6,10 @@ import type { Cpu } from './cpu.ts';
 export type Handler = (c: Cpu, i: Insn) => void;
 
 export class Insn {
+  /** The handler (the block compiler recognises it by identity and calls it). */
   exec: Handler = noHandler;
+  /** The handler the interpreter calls: `exec` or a form of it specialised to this instruction's operands (specialize.ts). */
+  run: Handler = noHandler;
   /** iced-x86 Code, for diagnostics and the dispatch table. */
   code = 0;
   /** Address of this instruction (RIP/EIP, i.e. the CS offset) and of the next one. */

@@ -129,7 +129,7 @@ export function run(c: Cpu, budget: number): Stop {
         const i = insns[k]!;
         c.cur = i;
         c.ripLo = i.nextLo; c.ripHi = i.nextHi;
-        i.exec(c, i);
+        i.run(c, i);
         if (c.blockExit) { k++; break; }
       }
       c.icount += k;
@@ -198,7 +198,7 @@ export function runOne(c: Cpu): number {
   c.limit = Infinity; c.fit = Infinity; // a rep string instruction runs to its end
   c.ripLo = i.nextLo; c.ripHi = i.nextHi;
   try {
-    i.exec(c, i);
+    i.run(c, i);
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     c.ripLo = i.ripLo; c.ripHi = i.ripHi;
