@@ -286,6 +286,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
     // Not even one instruction fitted (e.g. a 15-byte window cut by the block limit): decode it alone next time.
     throw new CpuFault(Vector.UD, -1, 'empty block');
   }
+  for (let k = 1; k < insns.length; k++) insns[k - 1]!.next = insns[k]!;
   const block = new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames, firstPhys);
   block.atBreakpoint = c.breakpoints.size !== 0 && c.breakpoints.has(linearKey(linLo, linHi));
   block.zeroFilled = insns.every((i) => i.bytes.length > 0 && i.bytes.every((b) => b === 0));

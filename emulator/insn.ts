@@ -42,6 +42,8 @@ export class Insn {
   flagsRead = 63; flagsWrite = 0;
   /** Position in its block (blocks always run from their first instruction). */
   pos = 0;
+  /** The next instruction of its block, null for the last (the interpreter walks a block by it). */
+  next: Insn | null = null;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

@@ -185,6 +185,10 @@ function imul64To(c: Cpu, a: number, xl: number, xh: number, yl: number, yh: num
     rl = mulU32(c, xl, yl);
     rh = (c.outHi - (xl < 0 ? yl : 0) - (yl < 0 ? xl : 0)) | 0;
     ov = false;
+  } else if ((xh | yh) === 0) {
+    // Both below 2^32 (a 32-bit value times a magic constant): the unsigned product, which fits 63 bits unless bit 63 is set.
+    rl = mulU32(c, xl, yl); rh = c.outHi;
+    ov = rh < 0;
   } else {
     mul64(c, xl, xh, yl, yh, true);
     rl = W[0]!; rh = W[1]!;
