@@ -6,78 +6,79 @@
 // flags come from the result alone.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
-import { LazyOp, CF, OF } from '../flags.ts';
+// Lazy-flag kinds and flag bits are written as numbers (LazyOp in flags.ts): the build compiles each
+// module on its own (isolatedModules), so `LazyOp.Sub` would be a property load at every instruction.
 import { mulU32, mul64, W } from './muldiv.ts';
 
 // ---- 32-bit, register-register ----
 
 export function addRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, a = lo[i.a]!, b = lo[i.b]!, r = (a + b) | 0;
-  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = LazyOp.Add;
+  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = 1 /* Add */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function subRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, a = lo[i.a]!, b = lo[i.b]!, r = (a - b) | 0;
-  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = LazyOp.Sub;
+  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = 3 /* Sub */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function cmpRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, a = lo[i.a]!, b = lo[i.b]!;
-  c.fA = a; c.fB = b; c.fR = (a - b) | 0; c.fSize = 32; c.fOp = LazyOp.Sub;
+  c.fA = a; c.fB = b; c.fR = (a - b) | 0; c.fSize = 32; c.fOp = 3 /* Sub */;
 }
 export function andRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! & lo[i.b]!;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function orRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! | lo[i.b]!;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function xorRR32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! ^ lo[i.b]!;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function testRR32(c: Cpu, i: Insn): void {
   const lo = c.lo;
-  c.fR = lo[i.a]! & lo[i.b]!; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = lo[i.a]! & lo[i.b]!; c.fSize = 32; c.fOp = 5 /* Logic */;
 }
 
 // ---- 32-bit, register-immediate ----
 
 export function addRI32(c: Cpu, i: Insn): void {
   const lo = c.lo, a = lo[i.a]!, b = i.immLo, r = (a + b) | 0;
-  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = LazyOp.Add;
+  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = 1 /* Add */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function subRI32(c: Cpu, i: Insn): void {
   const lo = c.lo, a = lo[i.a]!, b = i.immLo, r = (a - b) | 0;
-  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = LazyOp.Sub;
+  c.fA = a; c.fB = b; c.fR = r; c.fSize = 32; c.fOp = 3 /* Sub */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function cmpRI32(c: Cpu, i: Insn): void {
   const a = c.lo[i.a]!, b = i.immLo;
-  c.fA = a; c.fB = b; c.fR = (a - b) | 0; c.fSize = 32; c.fOp = LazyOp.Sub;
+  c.fA = a; c.fB = b; c.fR = (a - b) | 0; c.fSize = 32; c.fOp = 3 /* Sub */;
 }
 export function andRI32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! & i.immLo;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function orRI32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! | i.immLo;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function xorRI32(c: Cpu, i: Insn): void {
   const lo = c.lo, r = lo[i.a]! ^ i.immLo;
-  c.fR = r; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = r; c.fSize = 32; c.fOp = 5 /* Logic */;
   lo[i.a] = r; c.hi[i.a] = 0;
 }
 export function testRI32(c: Cpu, i: Insn): void {
-  c.fR = c.lo[i.a]! & i.immLo; c.fSize = 32; c.fOp = LazyOp.Logic;
+  c.fR = c.lo[i.a]! & i.immLo; c.fSize = 32; c.fOp = 5 /* Logic */;
 }
 
 // ---- 64-bit: operands as halves (b from a register or the immediate) ----
@@ -85,17 +86,17 @@ export function testRI32(c: Cpu, i: Insn): void {
 function add64(c: Cpu, a: number, al: number, ah: number, bl: number, bh: number): void {
   const t = (al >>> 0) + (bl >>> 0);
   const rl = t | 0, rh = (ah + bh + (t > 0xffffffff ? 1 : 0)) | 0;
-  c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = LazyOp.Add;
+  c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = 1 /* Add */;
   c.lo[a] = rl; c.hi[a] = rh;
 }
 function sub64(c: Cpu, a: number, al: number, ah: number, bl: number, bh: number, write: boolean): void {
   const t = (al >>> 0) - (bl >>> 0);
   const rl = t | 0, rh = (ah - bh - (t < 0 ? 1 : 0)) | 0;
-  c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = LazyOp.Sub;
+  c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = 3 /* Sub */;
   if (write) { c.lo[a] = rl; c.hi[a] = rh; }
 }
 function logic64(c: Cpu, a: number, rl: number, rh: number, write: boolean): void {
-  c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = LazyOp.Logic;
+  c.fR = rl; c.fRh = rh; c.fSize = 64; c.fOp = 5 /* Logic */;
   if (write) { c.lo[a] = rl; c.hi[a] = rh; }
 }
 
@@ -118,7 +119,7 @@ export function testRI64(c: Cpu, i: Insn): void { const a = i.a; logic64(c, a, c
 // ---- Shifts of a register by a constant count (1..31 / 1..63, masked at decode: specialize.ts) ----
 
 function shiftResult(c: Cpu, size: number, rl: number, rh: number, cf: number, of: number): void {
-  c.fR = rl; c.fRh = rh; c.fSize = size; c.fAux = (cf ? CF : 0) | (of ? OF : 0); c.fOp = LazyOp.Result;
+  c.fR = rl; c.fRh = rh; c.fSize = size; c.fAux = (cf ? 1 : 0) | (of ? 0x800 : 0); c.fOp = 8 /* Result */;
 }
 
 export function shlRI32(c: Cpu, i: Insn): void {
@@ -171,7 +172,7 @@ function imul32To(c: Cpu, a: number, x: number, y: number): void {
   const r = Math.imul(x, y);
   // x * y is exact below 2^53; above it the product cannot fit 32 bits, and the double differs from r anyway.
   c.lo[a] = r; c.hi[a] = 0;
-  c.fR = r; c.fRh = 0; c.fSize = 32; c.fAux = x * y !== r ? CF | OF : 0; c.fOp = LazyOp.Result;
+  c.fR = r; c.fRh = 0; c.fSize = 32; c.fAux = x * y !== r ? 0x801 : 0; c.fOp = 8 /* Result */;
 }
 
 export function imulRR32(c: Cpu, i: Insn): void { imul32To(c, i.a, c.lo[i.a]!, c.lo[i.b]!); }
@@ -195,7 +196,7 @@ function imul64To(c: Cpu, a: number, xl: number, xh: number, yl: number, yh: num
     ov = !(W[2] === rh >> 31 && W[3] === rh >> 31);
   }
   c.lo[a] = rl; c.hi[a] = rh;
-  c.fR = rl; c.fRh = rh; c.fSize = 64; c.fAux = ov ? CF | OF : 0; c.fOp = LazyOp.Result;
+  c.fR = rl; c.fRh = rh; c.fSize = 64; c.fAux = ov ? 0x801 : 0; c.fOp = 8 /* Result */;
 }
 
 export function imulRR64(c: Cpu, i: Insn): void { const a = i.a, b = i.b; imul64To(c, a, c.lo[a]!, c.hi[a]!, c.lo[b]!, c.hi[b]!); }

@@ -4,7 +4,7 @@
 // else through flags.ts.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
-import { LazyOp, getCF, getZF, getSF, getOF, condition } from '../flags.ts';
+import { getCF, getZF, getSF, getOF, condition } from '../flags.ts';
 
 function take(c: Cpu, i: Insn): void { c.ripLo = i.tLo; c.ripHi = i.tHi; }
 
@@ -24,7 +24,7 @@ function less(c: Cpu): boolean {
   return (c.fA >>> 0) < (c.fB >>> 0);
 }
 
-function isCompare(c: Cpu): boolean { return c.fOp === LazyOp.Sub && c.fSize >= 32; }
+function isCompare(c: Cpu): boolean { return c.fOp === 3 /* Sub */ && c.fSize >= 32; }
 
 export function jb(c: Cpu, i: Insn): void {
   if (isCompare(c) ? below(c) : getCF(c) === 1) take(c, i);
@@ -53,7 +53,7 @@ export function jns(c: Cpu, i: Insn): void {
 
 /** SF != OF: a logic op clears OF, so it is SF alone then. */
 function lessFlags(c: Cpu): boolean {
-  if (c.fOp === LazyOp.Logic) return getSF(c) === 1;
+  if (c.fOp === 5 /* Logic */) return getSF(c) === 1;
   return getSF(c) !== getOF(c);
 }
 

@@ -7,7 +7,6 @@
 // breakpoints) they hand over to the generic handler, which checks.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
-import { LazyOp } from '../flags.ts';
 import { mov, movzx } from './move.ts';
 import { aluHandler, aluHandler64 } from './alu.ts';
 
@@ -150,11 +149,11 @@ function alu32(c: Cpu, i: Insn, b: number): void {
   const a = c.lo[i.a]!;
   let r: number;
   switch (i.op) {
-    case 0: r = (a + b) | 0; c.fA = a; c.fB = b; c.fOp = LazyOp.Add; break;
-    case 1: r = a | b; c.fOp = LazyOp.Logic; break;
-    case 4: case 8: r = a & b; c.fOp = LazyOp.Logic; break;
-    case 6: r = a ^ b; c.fOp = LazyOp.Logic; break;
-    default: r = (a - b) | 0; c.fA = a; c.fB = b; c.fOp = LazyOp.Sub; break; // sub, cmp
+    case 0: r = (a + b) | 0; c.fA = a; c.fB = b; c.fOp = 1 /* Add */; break;
+    case 1: r = a | b; c.fOp = 5 /* Logic */; break;
+    case 4: case 8: r = a & b; c.fOp = 5 /* Logic */; break;
+    case 6: r = a ^ b; c.fOp = 5 /* Logic */; break;
+    default: r = (a - b) | 0; c.fA = a; c.fB = b; c.fOp = 3 /* Sub */; break; // sub, cmp
   }
   c.fR = r; c.fSize = 32;
   if (i.op < 7) { c.lo[i.a] = r; c.hi[i.a] = 0; }
@@ -167,15 +166,15 @@ function alu64(c: Cpu, i: Insn, bl: number, bh: number): void {
     case 0: {
       const t = (al >>> 0) + (bl >>> 0);
       rl = t | 0; rh = (ah + bh + (t > 0xffffffff ? 1 : 0)) | 0;
-      c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fOp = LazyOp.Add; break;
+      c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fOp = 1 /* Add */; break;
     }
-    case 1: rl = al | bl; rh = ah | bh; c.fOp = LazyOp.Logic; break;
-    case 4: case 8: rl = al & bl; rh = ah & bh; c.fOp = LazyOp.Logic; break;
-    case 6: rl = al ^ bl; rh = ah ^ bh; c.fOp = LazyOp.Logic; break;
+    case 1: rl = al | bl; rh = ah | bh; c.fOp = 5 /* Logic */; break;
+    case 4: case 8: rl = al & bl; rh = ah & bh; c.fOp = 5 /* Logic */; break;
+    case 6: rl = al ^ bl; rh = ah ^ bh; c.fOp = 5 /* Logic */; break;
     default: {
       const t = (al >>> 0) - (bl >>> 0);
       rl = t | 0; rh = (ah - bh - (t < 0 ? 1 : 0)) | 0;
-      c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fOp = LazyOp.Sub; break;
+      c.fA = al; c.fAh = ah; c.fB = bl; c.fBh = bh; c.fOp = 3 /* Sub */; break;
     }
   }
   c.fR = rl; c.fRh = rh; c.fSize = 64;
