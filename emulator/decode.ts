@@ -6,7 +6,7 @@ import { Insn, Block, MEM_READ, MEM_WRITE, MEM_SS, MEM_UNRESOLVED, type Handler 
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
 import './ops/system.ts'; // registers the system instructions in the dispatch table
 import { CpuFault, Vector, ud } from './fault.ts';
-import { specialize } from './specialize.ts';
+import { specialize, link } from './specialize.ts';
 
 const MAX_BLOCK_INSNS = 128;
 const TWO32 = 4294967296;
@@ -286,7 +286,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
     // Not even one instruction fitted (e.g. a 15-byte window cut by the block limit): decode it alone next time.
     throw new CpuFault(Vector.UD, -1, 'empty block');
   }
-  for (let k = 1; k < insns.length; k++) insns[k - 1]!.next = insns[k]!;
+  link(insns);
   const block = new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames, firstPhys);
   block.atBreakpoint = c.breakpoints.size !== 0 && c.breakpoints.has(linearKey(linLo, linHi));
   block.zeroFilled = insns.every((i) => i.bytes.length > 0 && i.bytes.every((b) => b === 0));

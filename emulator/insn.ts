@@ -42,8 +42,14 @@ export class Insn {
   flagsRead = 63; flagsWrite = 0;
   /** Position in its block (blocks always run from their first instruction). */
   pos = 0;
-  /** The next instruction of its block, null for the last (the interpreter walks a block by it). */
+  /** The next instruction of its block, null for the last. */
   next: Insn | null = null;
+  /**
+   * How the interpreter runs a whole block: the handler it calls here (`run`, or one that runs this instruction
+   * and the next: ops/fastfuse.ts) and where it goes on (`next`, or the one after the pair).
+   */
+  go: Handler = noHandler;
+  after: Insn | null = null;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

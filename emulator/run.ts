@@ -132,13 +132,13 @@ export function run(c: Cpu, budget: number): Stop {
         const last = code[m - 1]!;
         c.ripLo = last.nextLo; c.ripHi = last.nextHi;
         if (m === code.length) {
-          // The whole block: walk its list; the count is the position of the last instruction run, plus one.
+          // The whole block: walk its list (specialize.ts link); the count is the position of the last instruction run, plus one.
           let i: Insn | null = code[0]!;
           do {
             c.cur = i;
-            i.run(c, i);
+            i.go(c, i);
             if (c.blockExit !== false) break;
-            i = i.next;
+            i = i.after;
           } while (i !== null);
           k = c.cur!.pos + 1;
         } else {

@@ -5,7 +5,7 @@
 // handler the interpreter calls, specialised further (one function per
 // operation, condition and addressing shape: ops/fast*.ts).
 import type { Insn, Handler } from './insn.ts';
-import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64 } from './ops/alu.ts';
+import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, incDec } from './ops/alu.ts';
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea } from './ops/move.ts';
 import { shiftHandler } from './ops/shift.ts';
 import { imul2, imul3 } from './ops/muldiv.ts';
@@ -13,6 +13,7 @@ import { jcc } from './ops/branch.ts';
 import * as A from './ops/fastalu.ts';
 import * as M from './ops/fastmove.ts';
 import { JCC } from './ops/fastbranch.ts';
+import * as F from './ops/fastfuse.ts';
 
 /** By ALU op number (AluOp: add or adc sbb and sub xor cmp test): null where the generic form stays. */
 const RR32 = [A.addRR32, A.orRR32, null, null, A.andRR32, A.subRR32, A.xorRR32, A.cmpRR32, A.testRR32];
@@ -64,6 +65,9 @@ function interpreted(i: Insn, h: Handler): Handler | null {
       if (size === 32) return bi ? M.movStore32BI : M.movStore32B;
       if (size === 64) return bi ? M.movStore64BI : M.movStore64B;
       if (size === 8) return bi ? M.movStore8BI : M.movStore8B;
+    } else if (i.a === -1 && immB) {
+      if (size === 32) return bi ? M.movStoreImm32BI : M.movStoreImm32B;
+      if (size === 64) return bi ? M.movStoreImm64BI : M.movStoreImm64B;
     }
     return null;
   }
@@ -83,10 +87,36 @@ function interpreted(i: Insn, h: Handler): Handler | null {
       case 4: case 6: return size === 32 ? A.shlRI32 : A.shlRI64;
       case 5: return size === 32 ? A.shrRI32 : A.shrRI64;
       case 7: return size === 32 ? A.sarRI32 : A.sarRI64;
+      case 0: return size === 32 ? A.rolRI32 : A.rolRI64;
+      case 1: return size === 32 ? A.rorRI32 : A.rorRI64;
     }
     return null;
+  }
+  if (h === incDec && regA && wide) {
+    if (size === 32) return i.op === 1 ? A.decR32 : A.incR32;
+    return i.op === 1 ? A.decR64 : A.incR64;
   }
   if (h === imul2 && regA && regB && wide) return size === 32 ? A.imulRR32 : A.imulRR64;
   if (h === imul3 && regA && regB && wide) return size === 32 ? A.imulRRI32 : A.imulRRI64;
   return null;
+}
+
+/** Compare handlers by their fused compare-and-branch form. */
+const FUSED = new Map<Handler, Handler>([
+  [A.cmpRR32, F.cmpRR32Jcc], [A.cmpRI32, F.cmpRI32Jcc], [A.cmpRR64, F.cmpRR64Jcc], [A.cmpRI64, F.cmpRI64Jcc],
+  [A.testRR32, F.testRR32Jcc], [A.testRR64, F.testRR64Jcc],
+]);
+
+/** Chain a block's instructions for the interpreter's walk, fusing a compare and the jcc that ends the block. */
+export function link(insns: Insn[]): void {
+  const n = insns.length;
+  for (let k = 0; k < n; k++) {
+    const i = insns[k]!;
+    i.next = i.after = k + 1 < n ? insns[k + 1]! : null;
+    i.go = i.run;
+  }
+  if (n >= 2 && insns[n - 1]!.exec === jcc) {
+    const f = FUSED.get(insns[n - 2]!.run);
+    if (f !== undefined) { insns[n - 2]!.go = f; insns[n - 2]!.after = null; }
+  }
 }

@@ -9,6 +9,7 @@ import type { Insn } from '../insn.ts';
 // Lazy-flag kinds and flag bits are written as numbers (LazyOp in flags.ts): the build compiles each
 // module on its own (isolatedModules), so `LazyOp.Sub` would be a property load at every instruction.
 import { mulU32, mul64, W } from './muldiv.ts';
+import { getCF, setCfOf } from '../flags.ts';
 
 // ---- 32-bit, register-register ----
 
@@ -201,3 +202,61 @@ function imul64To(c: Cpu, a: number, xl: number, xh: number, yl: number, yh: num
 
 export function imulRR64(c: Cpu, i: Insn): void { const a = i.a, b = i.b; imul64To(c, a, c.lo[a]!, c.hi[a]!, c.lo[b]!, c.hi[b]!); }
 export function imulRRI64(c: Cpu, i: Insn): void { const b = i.b; imul64To(c, i.a, c.lo[b]!, c.hi[b]!, i.immLo, i.immHi); }
+
+// ---- Rotates of a register by a constant count: CF and OF explicit, the other flags stay lazy (setCfOf) ----
+
+export function rolRI32(c: Cpu, i: Insn): void {
+  const a = i.a, n = i.immLo, v = c.lo[a]!;
+  const r = (v << n) | (v >>> (32 - n)), cf = r & 1;
+  c.lo[a] = r; c.hi[a] = 0;
+  setCfOf(c, cf, (r >>> 31) ^ cf);
+}
+export function rorRI32(c: Cpu, i: Insn): void {
+  const a = i.a, n = i.immLo, v = c.lo[a]!;
+  const r = (v >>> n) | (v << (32 - n)), cf = r >>> 31;
+  c.lo[a] = r; c.hi[a] = 0;
+  setCfOf(c, cf, cf ^ ((r >>> 30) & 1));
+}
+export function rolRI64(c: Cpu, i: Insn): void {
+  const a = i.a, vl = c.lo[a]!, vh = c.hi[a]!;
+  let n = i.immLo, l = vl, h = vh;
+  if (n >= 32) { l = vh; h = vl; n -= 32; } // a rotate by 32 swaps the halves
+  const rl = n === 0 ? l : (l << n) | (h >>> (32 - n)), rh = n === 0 ? h : (h << n) | (l >>> (32 - n));
+  const cf = rl & 1;
+  c.lo[a] = rl; c.hi[a] = rh;
+  setCfOf(c, cf, (rh >>> 31) ^ cf);
+}
+export function rorRI64(c: Cpu, i: Insn): void {
+  const a = i.a, vl = c.lo[a]!, vh = c.hi[a]!;
+  let n = i.immLo, l = vl, h = vh;
+  if (n >= 32) { l = vh; h = vl; n -= 32; }
+  const rl = n === 0 ? l : (l >>> n) | (h << (32 - n)), rh = n === 0 ? h : (h >>> n) | (l << (32 - n));
+  const cf = rh >>> 31;
+  c.lo[a] = rl; c.hi[a] = rh;
+  setCfOf(c, cf, cf ^ ((rh >>> 30) & 1));
+}
+
+// ---- inc/dec of a register: flags as add/sub of 1 with CF kept (in fAux) ----
+
+export function incR32(c: Cpu, i: Insn): void {
+  const cf = getCF(c), a = i.a, v = c.lo[a]!, r = (v + 1) | 0;
+  c.lo[a] = r; c.hi[a] = 0;
+  c.fA = v; c.fB = 1; c.fR = r; c.fSize = 32; c.fAux = cf; c.fOp = 6 /* Inc */;
+}
+export function decR32(c: Cpu, i: Insn): void {
+  const cf = getCF(c), a = i.a, v = c.lo[a]!, r = (v - 1) | 0;
+  c.lo[a] = r; c.hi[a] = 0;
+  c.fA = v; c.fB = 1; c.fR = r; c.fSize = 32; c.fAux = cf; c.fOp = 7 /* Dec */;
+}
+export function incR64(c: Cpu, i: Insn): void {
+  const cf = getCF(c), a = i.a, vl = c.lo[a]!, vh = c.hi[a]!;
+  const rl = (vl + 1) | 0, rh = rl === 0 ? (vh + 1) | 0 : vh;
+  c.lo[a] = rl; c.hi[a] = rh;
+  c.fA = vl; c.fAh = vh; c.fB = 1; c.fBh = 0; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fAux = cf; c.fOp = 6 /* Inc */;
+}
+export function decR64(c: Cpu, i: Insn): void {
+  const cf = getCF(c), a = i.a, vl = c.lo[a]!, vh = c.hi[a]!;
+  const rl = (vl - 1) | 0, rh = vl === 0 ? (vh - 1) | 0 : vh;
+  c.lo[a] = rl; c.hi[a] = rh;
+  c.fA = vl; c.fAh = vh; c.fB = 1; c.fBh = 0; c.fR = rl; c.fRh = rh; c.fSize = 64; c.fAux = cf; c.fOp = 7 /* Dec */;
+}

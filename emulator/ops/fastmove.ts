@@ -87,6 +87,29 @@ export function movStore8BI(c: Cpu, i: Insn): void {
   c.write8(lo, c.eaHi, c.lo[i.b]! & 0xff);
 }
 
+// ---- mov m, imm (the immediate sign-extended to 64 bits as its form says) ----
+
+export function movStoreImm32B(c: Cpu, i: Insn): void {
+  if (c.checks !== 0) { mov(c, i); return; }
+  const lo = eaB(c, i);
+  c.write32(lo, c.eaHi, i.immLo);
+}
+export function movStoreImm32BI(c: Cpu, i: Insn): void {
+  if (c.checks !== 0) { mov(c, i); return; }
+  const lo = eaBI(c, i);
+  c.write32(lo, c.eaHi, i.immLo);
+}
+export function movStoreImm64B(c: Cpu, i: Insn): void {
+  if (c.checks !== 0) { mov(c, i); return; }
+  const lo = eaB(c, i);
+  c.write64(lo, c.eaHi, i.immLo, i.immHi);
+}
+export function movStoreImm64BI(c: Cpu, i: Insn): void {
+  if (c.checks !== 0) { mov(c, i); return; }
+  const lo = eaBI(c, i);
+  c.write64(lo, c.eaHi, i.immLo, i.immHi);
+}
+
 // ---- movzx r32/r64, m8/m16 ----
 
 export function movzxLoad8B(c: Cpu, i: Insn): void {
