@@ -155,11 +155,14 @@ export function run(c: Cpu, budget: number): Stop {
         // Go on into the next interpreted block without the checks at the top of this loop while none is needed.
         if (k !== code.length || step || !chainable(c)) break;
         const nb = c.blocks.successor(b);
-        if (nb === null || nb.compiled !== null || c.icount + nb.insns.length > c.limit) break;
-        if (!c.interpretOnly && c.jitThreshold !== 0) {
-          if (nb.hits + 1 >= c.jitThreshold) break; // the top of the loop counts the hit that compiles it
-          nb.hits++;
+        if (nb === null) break;
+        // Left to the top of the loop (compiled, not fitting, or about to be compiled: it counts that hit there):
+        // its lookup starts again from b and finds nb as b's successor.
+        if (nb.compiled !== null || c.icount + nb.insns.length > c.limit || (!c.interpretOnly && c.jitThreshold !== 0 && nb.hits + 1 >= c.jitThreshold)) {
+          c.blocks.ranInto(b);
+          break;
         }
+        if (!c.interpretOnly && c.jitThreshold !== 0) nb.hits++;
         b = nb; code = nb.insns; m = code.length; k = 0;
         c.fit = c.limit - m;
       }
