@@ -10,6 +10,7 @@ import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea } from './ops/move.
 import { shiftHandler } from './ops/shift.ts';
 import { imul2, imul3 } from './ops/muldiv.ts';
 import { jcc } from './ops/branch.ts';
+import { pushOp, popOp, pushR64, popR64 } from './ops/stack.ts';
 import * as A from './ops/fastalu.ts';
 import * as M from './ops/fastmove.ts';
 import { JCC } from './ops/fastbranch.ts';
@@ -96,6 +97,8 @@ function interpreted(i: Insn, h: Handler): Handler | null {
     if (size === 32) return i.op === 1 ? A.decR32 : A.incR32;
     return i.op === 1 ? A.decR64 : A.incR64;
   }
+  if (h === pushOp && regA && size === 64) return pushR64;
+  if (h === popOp && regA && size === 64) return popR64;
   if (h === imul2 && regA && regB && wide) return size === 32 ? A.imulRR32 : A.imulRR64;
   if (h === imul3 && regA && regB && wide) return size === 32 ? A.imulRRI32 : A.imulRRI64;
   return null;
