@@ -6,7 +6,7 @@ import { Insn, Block, MEM_READ, MEM_WRITE, MEM_SS, MEM_UNRESOLVED, type Handler 
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
 import './ops/system.ts'; // registers the system instructions in the dispatch table
 import { CpuFault, Vector, ud } from './fault.ts';
-import { specialize } from './specialize.ts';
+import { specialize, link } from './specialize.ts';
 
 const MAX_BLOCK_INSNS = 128;
 const TWO32 = 4294967296;
@@ -139,7 +139,7 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
   }
   i.a = pos[0]!; i.b = pos[1]!; i.c = pos[2]!;
   if (!entry) {
-    i.exec = undefinedHandler(`${code === Code.INVALID ? 'invalid instruction' : `unimplemented instruction ${Code[code]}`} '${code === Code.INVALID ? '(bad)' : formatter.format(ins)}' (bytes ${hex(bytes)})`);
+    i.exec = i.run = undefinedHandler(`${code === Code.INVALID ? 'invalid instruction' : `unimplemented instruction ${Code[code]}`} '${code === Code.INVALID ? '(bad)' : formatter.format(ins)}' (bytes ${hex(bytes)})`);
     return;
   }
   i.exec = entry.handler;
@@ -264,7 +264,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
       if (bits !== 64) { i.nextHi = 0; i.ripHi = 0; if (bits === 16) { i.nextLo &= 0xffff; } }
       if (scratch.code === Code.INVALID && d.lastError === DecoderError.NoMoreBytes) {
         // Ran out of bytes: the instruction continues on a page we could not fetch.
-        if (nextFault) { i.exec = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; i.pos = insns.length; insns.push(i); }
+        if (nextFault) { i.exec = i.run = fetchFaultHandler(nextFault, nLo, nHi); i.len = 0; i.pos = insns.length; insns.push(i); }
         break;
       }
       const bytes = buf.slice(pos, pos + Math.max(len, 1));
@@ -286,6 +286,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
     // Not even one instruction fitted (e.g. a 15-byte window cut by the block limit): decode it alone next time.
     throw new CpuFault(Vector.UD, -1, 'empty block');
   }
+  link(insns);
   const block = new Block(ripLo, ripHi, linLo, linHi, modeKey, insns, frames, firstPhys);
   block.atBreakpoint = c.breakpoints.size !== 0 && c.breakpoints.has(linearKey(linLo, linHi));
   block.zeroFilled = insns.every((i) => i.bytes.length > 0 && i.bytes.every((b) => b === 0));

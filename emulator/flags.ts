@@ -23,6 +23,9 @@ export const enum LazyOp {
   Result = 8,
 }
 
+// Below, LazyOp values are written as numbers: the build compiles each module on its own
+// (isolatedModules), where `LazyOp.Sub` stays a property load on the hot path.
+
 const PARITY = new Uint8Array(256);
 for (let i = 0; i < 256; i++) {
   let b = i, p = 1;
@@ -33,27 +36,27 @@ for (let i = 0; i < 256; i++) {
 export function getCF(c: Cpu): number {
   const sh = 32 - c.fSize;
   switch (c.fOp) {
-    case LazyOp.Add:
+    case 1 /* Add */:
       if (c.fSize === 64) return ltu64(c.fRh, c.fR, c.fAh, c.fA);
       return ((c.fR << sh) >>> 0) < ((c.fA << sh) >>> 0) ? 1 : 0;
-    case LazyOp.Adc:
+    case 2 /* Adc */:
       if (c.fAux & 1) {
         if (c.fSize === 64) return ltu64(c.fAh, c.fA, c.fRh, c.fR) ^ 1; // r <= a
         return ((c.fR << sh) >>> 0) <= ((c.fA << sh) >>> 0) ? 1 : 0;
       }
       if (c.fSize === 64) return ltu64(c.fRh, c.fR, c.fAh, c.fA);
       return ((c.fR << sh) >>> 0) < ((c.fA << sh) >>> 0) ? 1 : 0;
-    case LazyOp.Sub:
+    case 3 /* Sub */:
       if (c.fSize === 64) return ltu64(c.fAh, c.fA, c.fBh, c.fB);
       return ((c.fA << sh) >>> 0) < ((c.fB << sh) >>> 0) ? 1 : 0;
-    case LazyOp.Sbb:
+    case 4 /* Sbb */:
       if (c.fAux & 1) {
         if (c.fSize === 64) return ltu64(c.fBh, c.fB, c.fAh, c.fA) ^ 1; // a <= b
         return ((c.fA << sh) >>> 0) <= ((c.fB << sh) >>> 0) ? 1 : 0;
       }
       if (c.fSize === 64) return ltu64(c.fAh, c.fA, c.fBh, c.fB);
       return ((c.fA << sh) >>> 0) < ((c.fB << sh) >>> 0) ? 1 : 0;
-    case LazyOp.Logic:
+    case 5 /* Logic */:
       return 0;
     default:
       return c.fAux & CF;
@@ -67,27 +70,27 @@ function ltu64(ah: number, al: number, bh: number, bl: number): number {
 }
 
 export function getZF(c: Cpu): number {
-  if (c.fOp === LazyOp.None) return (c.fAux >> 6) & 1;
+  if (c.fOp === 0 /* None */) return (c.fAux >> 6) & 1;
   if (c.fSize === 64) return (c.fR | c.fRh) === 0 ? 1 : 0;
   return (c.fR << (32 - c.fSize)) === 0 ? 1 : 0;
 }
 
 export function getSF(c: Cpu): number {
-  if (c.fOp === LazyOp.None) return (c.fAux >> 7) & 1;
+  if (c.fOp === 0 /* None */) return (c.fAux >> 7) & 1;
   if (c.fSize === 64) return c.fRh >>> 31;
   return (c.fR << (32 - c.fSize)) >>> 31;
 }
 
 export function getPF(c: Cpu): number {
-  if (c.fOp === LazyOp.None) return (c.fAux >> 2) & 1;
+  if (c.fOp === 0 /* None */) return (c.fAux >> 2) & 1;
   return PARITY[c.fR & 0xff]! >> 2;
 }
 
 export function getAF(c: Cpu): number {
   switch (c.fOp) {
-    case LazyOp.Add: case LazyOp.Adc: case LazyOp.Sub: case LazyOp.Sbb: case LazyOp.Inc: case LazyOp.Dec:
+    case 1 /* Add */: case 2 /* Adc */: case 3 /* Sub */: case 4 /* Sbb */: case 6 /* Inc */: case 7 /* Dec */:
       return ((c.fA ^ c.fB ^ c.fR) >> 4) & 1;
-    case LazyOp.Logic:
+    case 5 /* Logic */:
       return 0;
     default:
       return (c.fAux >> 4) & 1;
@@ -97,13 +100,13 @@ export function getAF(c: Cpu): number {
 export function getOF(c: Cpu): number {
   const top = c.fSize === 64;
   switch (c.fOp) {
-    case LazyOp.Add: case LazyOp.Adc: case LazyOp.Inc:
+    case 1 /* Add */: case 2 /* Adc */: case 6 /* Inc */:
       if (top) return ((c.fAh ^ c.fRh) & (c.fBh ^ c.fRh)) >>> 31;
       return (((c.fA ^ c.fR) & (c.fB ^ c.fR)) << (32 - c.fSize)) >>> 31;
-    case LazyOp.Sub: case LazyOp.Sbb: case LazyOp.Dec:
+    case 3 /* Sub */: case 4 /* Sbb */: case 7 /* Dec */:
       if (top) return ((c.fAh ^ c.fBh) & (c.fAh ^ c.fRh)) >>> 31;
       return (((c.fA ^ c.fB) & (c.fA ^ c.fR)) << (32 - c.fSize)) >>> 31;
-    case LazyOp.Logic:
+    case 5 /* Logic */:
       return 0;
     default:
       return (c.fAux >> 11) & 1;
@@ -112,13 +115,13 @@ export function getOF(c: Cpu): number {
 
 /** The six arithmetic flags as RFLAGS bits. */
 export function arithFlags(c: Cpu): number {
-  if (c.fOp === LazyOp.None) return c.fAux & ARITH_FLAGS;
+  if (c.fOp === 0 /* None */) return c.fAux & ARITH_FLAGS;
   return getCF(c) | (getPF(c) << 2) | (getAF(c) << 4) | (getZF(c) << 6) | (getSF(c) << 7) | (getOF(c) << 11);
 }
 
 /** Replace the arithmetic flags with explicit bits. */
 export function setArithFlags(c: Cpu, bits: number): void {
-  c.fOp = LazyOp.None;
+  c.fOp = 0 /* None */;
   c.fAux = bits & ARITH_FLAGS;
 }
 
@@ -129,15 +132,15 @@ export function setArithFlags(c: Cpu, bits: number): void {
  */
 export function setCfOf(c: Cpu, cf: number, of: number): void {
   const bits = (cf ? CF : 0) | (of ? OF : 0);
-  if (c.fOp === LazyOp.None) { c.fAux = (c.fAux & ~(CF | OF)) | bits; return; }
+  if (c.fOp === 0 /* None */) { c.fAux = (c.fAux & ~(CF | OF)) | bits; return; }
   c.fAux = (getAF(c) << 4) | bits;
-  c.fOp = LazyOp.Result;
+  c.fOp = 8 /* Result */;
 }
 
 /** Evaluate condition code cc (0..15, the x86 encoding order O NO B AE E NE BE A S NS P NP L GE LE G). */
 export function condition(c: Cpu, cc: number): boolean {
   // The compare-and-branch pair is the hottest case: answer it from the operands.
-  if (c.fOp === LazyOp.Sub && c.fSize >= 32) {
+  if (c.fOp === 3 /* Sub */ && c.fSize >= 32) {
     if (c.fSize === 32) {
       const a = c.fA, b = c.fB;
       switch (cc) {

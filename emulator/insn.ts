@@ -6,7 +6,10 @@ import type { Cpu } from './cpu.ts';
 export type Handler = (c: Cpu, i: Insn) => void;
 
 export class Insn {
+  /** The handler (the block compiler recognises it by identity and calls it). */
   exec: Handler = noHandler;
+  /** The handler the interpreter calls: `exec` or a form of it specialised to this instruction's operands (specialize.ts). */
+  run: Handler = noHandler;
   /** iced-x86 Code, for diagnostics and the dispatch table. */
   code = 0;
   /** Address of this instruction (RIP/EIP, i.e. the CS offset) and of the next one. */
@@ -39,6 +42,14 @@ export class Insn {
   flagsRead = 63; flagsWrite = 0;
   /** Position in its block (blocks always run from their first instruction). */
   pos = 0;
+  /** The next instruction of its block, null for the last. */
+  next: Insn | null = null;
+  /**
+   * How the interpreter runs a whole block: the handler it calls here (`run`, or one that runs this instruction
+   * and the next: ops/fastfuse.ts) and where it goes on (`next`, or the one after the pair).
+   */
+  go: Handler = noHandler;
+  after: Insn | null = null;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

@@ -125,14 +125,47 @@ export function run(c: Cpu, budget: number): Stop {
           continue;
         }
       }
-      for (; k < n; k++) {
-        const i = insns[k]!;
-        c.cur = i;
-        c.ripLo = i.nextLo; c.ripHi = i.nextHi;
-        i.exec(c, i);
-        if (c.blockExit) { k++; break; }
+      let code = insns, m = n;
+      for (;;) {
+        // RIP is set once, to where the last instruction to run ends: only a branch (always last) reads or changes
+        // it; a fault puts it back on the faulting instruction.
+        const last = code[m - 1]!;
+        c.ripLo = last.nextLo; c.ripHi = last.nextHi;
+        if (m === code.length) {
+          // The whole block: walk its list (specialize.ts link); the count is the position of the last instruction run, plus one.
+          let i: Insn | null = code[0]!;
+          do {
+            c.cur = i;
+            i.go(c, i);
+            if (c.blockExit !== false) break;
+            i = i.after;
+          } while (i !== null);
+          k = c.cur!.pos + 1;
+        } else {
+          for (; k < m; k++) {
+            const i = code[k]!;
+            c.cur = i;
+            i.run(c, i);
+            if (c.blockExit !== false) { k++; break; }
+          }
+        }
+        c.icount += k;
+        // An instruction before the last ended the block (mode change, rep suspended): RIP follows it unless it set RIP.
+        if (k !== m && c.ripLo === last.nextLo && c.ripHi === last.nextHi) { const e = code[k - 1]!; c.ripLo = e.nextLo; c.ripHi = e.nextHi; }
+        // Go on into the next interpreted block without the checks at the top of this loop while none is needed.
+        if (k !== code.length || step || !chainable(c)) break;
+        const nb = c.blocks.successor(b);
+        if (nb === null) break;
+        // Left to the top of the loop (compiled, not fitting, or about to be compiled: it counts that hit there):
+        // its lookup starts again from b and finds nb as b's successor.
+        if (nb.compiled !== null || c.icount + nb.insns.length > c.limit || (!c.interpretOnly && c.jitThreshold !== 0 && nb.hits + 1 >= c.jitThreshold)) {
+          c.blocks.ranInto(b);
+          break;
+        }
+        if (!c.interpretOnly && c.jitThreshold !== 0) nb.hits++;
+        b = nb; code = nb.insns; m = code.length; k = 0;
+        c.fit = c.limit - m;
       }
-      c.icount += k;
       c.cur = null;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
@@ -159,6 +192,11 @@ export function run(c: Cpu, budget: number): Stop {
     }
   }
   return Stop.Budget;
+}
+
+/** Nothing needs the per-block checks of the run loop: no mode change, hook, breakpoint, stop request or stepping. */
+function chainable(c: Cpu): boolean {
+  return !c.blockExit && c.beforeBlock === null && !c.stopRequested && c.dbg === 0 && (c.flagsSys & (TF | RF)) === 0 && c.stepLimit === 0 && c.breakpoints.size === 0;
 }
 
 /**
@@ -198,7 +236,7 @@ export function runOne(c: Cpu): number {
   c.limit = Infinity; c.fit = Infinity; // a rep string instruction runs to its end
   c.ripLo = i.nextLo; c.ripHi = i.nextHi;
   try {
-    i.exec(c, i);
+    i.run(c, i);
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     c.ripLo = i.ripLo; c.ripHi = i.ripHi;
