@@ -10,7 +10,8 @@
 //                  went on to in one Wasm function (emulator/jit/wasm/region.ts), else one function per block
 //        wasm-block  one Wasm function per block (no regions), self-loops inside it
 //        wasm-noloop  the same with every pass returning to the run loop
-// (Before the backend was in the run loop these were called wasm-region, wasm; docs/cpu-core.md's figures.)
+// (Before the backend was in the run loop wasm and wasm-block were called wasm-region and wasm, and js-block
+// and js-plain existed; docs/cpu-core.md's figures use those names.)
 // Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
 //            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (433 M instructions)
 //            boot-xz, boot-debian  a whole kexec boot (bench/boot.ts's), per phase: purgatory (sha256), decompressor (xz), kernel

@@ -4,7 +4,9 @@
 // run the same instructions to the same state; wasm is faster (docs/cpu-core.md).
 import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
 
+/** A block compiler: 'wasm' (WebAssembly) or 'js' (JavaScript). */
 export type JitBackend = 'wasm' | 'js';
+/** The block compilers, as `--jit` takes them. */
 export const JIT_BACKENDS: readonly JitBackend[] = ['wasm', 'js'];
 /** The default: wasm where the fast-path RAM fits one WebAssembly.Memory (see wasmMachineFor). */
 export const DEFAULT_JIT: JitBackend = 'wasm';
