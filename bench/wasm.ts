@@ -49,12 +49,14 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
   const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
   const marks: { phase: string; icount: number; wall: number; cpu: number }[] = [];
   let stats: BackendStats | null = null;
+  let blocksCompiled = () => 0;
   const r = bootKexec({
     kernel: BOOTS[work]!, cmdline: DEFAULT_CMDLINE, maxInstructions: 30_000_000_000, jit: mode === 'js' ? 'js' : 'wasm',
     prepare: (m) => {
       const w = m.cpu.wasm;
       if ((w === null) !== (mode === 'js')) throw new Error(`bench: ${mode} but the machine has ${w === null ? 'no' : 'a'} Wasm backend`);
       if (w !== null) { Object.assign(w.options, backendOptions(mode)); stats = w.stats; }
+      blocksCompiled = () => m.cpu.blocksCompiled;
       marks.push({ phase: 'purgatory', icount: 0, wall: now(), cpu: cpuNow() });
     },
   }, { observers: [{ onPhase(run, phase) { marks.push({ phase, icount: run.machine.cpu.icount, wall: now(), cpu: cpuNow() }); } }] });
@@ -64,7 +66,7 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
   const st = stats as BackendStats | null;
   return {
     mode, work, insns: r.instructions, wall: marks[marks.length - 1]!.wall - marks[0]!.wall, cpu: marks[marks.length - 1]!.cpu - marks[0]!.cpu,
-    result: `${r.outcome}, image ${r.imageDiff?.bytesDiffering === 0 ? 'identical' : 'DIFFERS'}`, compiled: st?.compiled ?? 0, wasmBytes: st?.wasmBytes ?? 0,
+    result: `${r.outcome}, image ${r.imageDiff?.bytesDiffering === 0 ? 'identical' : 'DIFFERS'}`, compiled: blocksCompiled(), wasmBytes: st?.wasmBytes ?? 0,
     compileCpu: st?.compileSeconds ?? 0, regions: st?.regions ?? 0, phases,
   };
 }
