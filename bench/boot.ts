@@ -1,7 +1,7 @@
 // One kexec boot as `bootpath boot` runs it (bootKexec: the run with the
 // image check), in a process of its own, timed per phase. `bench/run.ts`
 // spawns it; it prints one JSON line:
-//   npx tsx bench/boot.ts <bzImage> [--vmlinux f | --system-map f] [--max-instructions n]
+//   npx tsx bench/boot.ts <bzImage> [--vmlinux f | --system-map f] [--max-instructions n] [--jit wasm|js]
 // Times: `start` is process start to the first guest instruction (module
 // loading, parsing, loading the machine: the fixed cost), phases are wall
 // and CPU seconds between the phase observer's calls.
@@ -29,6 +29,7 @@ const timer: RunObserver = {
 let first: Mark | null = null;
 const r = bootKexec({
   kernel, vmlinux: opt('--vmlinux'), systemMap: opt('--system-map'), cmdline: DEFAULT_CMDLINE,
+  ...(opt('--jit') !== undefined ? { jit: opt('--jit') as 'wasm' | 'js' } : {}),
   maxInstructions: opt('--max-instructions') !== undefined ? Number(opt('--max-instructions')) : DEFAULT_BUDGET,
   // Called once the machine is loaded, just before purgatory's first instruction.
   prepare: () => { first = { phase: 'purgatory', icount: 0, wall: now(), cpu: cpu() }; },

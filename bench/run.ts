@@ -4,7 +4,8 @@
 // tiny gzip and xz kernels and of Debian's stock kernel when it is cached,
 // with QEMU TCG's `-kernel` time to "Linux version" in the same run and the
 // ratio, MIPS per phase, the fixed cost and peak memory.
-//   BENCH_RUNS=n (3)  BENCH_ONLY=core|boot  BENCH_KERNELS=gzip,xz,debian
+// Boots run with the default block compiler (--jit wasm); BENCH_JIT=js times the JS one.
+//   BENCH_RUNS=n (3)  BENCH_ONLY=core|boot  BENCH_KERNELS=gzip,xz,debian  BENCH_JIT=wasm|js
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -15,11 +16,13 @@ import { distModule, ensureDist } from './dist.ts';
 // Timed: the compiled dist/ that the `bootpath` command runs (built first when a source is newer).
 ensureDist();
 const { Cpu, FlatMemory, Stop, DEFAULT_COMPILE_THRESHOLD } = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
+const { WasmMachine } = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
 
-function runWorkload(image: Uint8Array, jitThreshold: number): { insns: number; seconds: number; cpuSeconds: number; result: bigint } {
-  const mem = new FlatMemory(16 << 20);
+function runWorkload(image: Uint8Array, jitThreshold: number, jit: 'wasm' | 'js'): { insns: number; seconds: number; cpuSeconds: number; result: bigint } {
+  const wasm = jit === 'wasm' ? new WasmMachine(16 << 20) : null;
+  const mem = wasm !== null ? wasm.flat : new FlatMemory(16 << 20);
   mem.write(LOAD_ADDRESS, image);
-  const cpu = new Cpu({ memory: mem });
+  const cpu = wasm !== null ? new Cpu({ memory: mem, wasm }) : new Cpu({ memory: mem });
   cpu.resetFlat64();
   cpu.jitThreshold = jitThreshold;
   cpu.setRip(BigInt(LOAD_ADDRESS));
@@ -34,17 +37,23 @@ function runWorkload(image: Uint8Array, jitThreshold: number): { insns: number; 
 }
 
 const runs = Number(process.env.BENCH_RUNS ?? 3);
+/** The block compiler boots use: BENCH_JIT, else bootpath's default. */
+function jitOf(): 'wasm' | 'js' {
+  const j = process.env.BENCH_JIT ?? 'wasm';
+  if (j !== 'wasm' && j !== 'js') throw new Error(`BENCH_JIT must be wasm or js, not ${j}`);
+  return j;
+}
 
 function benchCore(): void {
 const image = buildWorkload();
 console.log(`workload: freestanding C (sort, LZ decode, adler32), ${image.length} bytes at 0x${LOAD_ADDRESS.toString(16)}`);
-// Two configurations: the interpreter alone, and with hot blocks compiled to JavaScript (the default).
-const modes: [string, number][] = [['interpreter only', 0], ['with the block compiler', DEFAULT_COMPILE_THRESHOLD]];
-if (process.env.BOOTPATH_JIT_THRESHOLD !== undefined) modes.splice(0, 2, [`jit threshold ${process.env.BOOTPATH_JIT_THRESHOLD}`, Number(process.env.BOOTPATH_JIT_THRESHOLD)]);
-for (const [name, threshold] of modes) {
+// Three configurations: the interpreter alone, hot blocks compiled to JavaScript (--jit js), and to WebAssembly (the default).
+const modes: [string, number, 'wasm' | 'js'][] = [['interpreter only', 0, 'js'], ['with the JS block compiler', DEFAULT_COMPILE_THRESHOLD, 'js'], ['with the Wasm backend (default)', DEFAULT_COMPILE_THRESHOLD, 'wasm']];
+if (process.env.BOOTPATH_JIT_THRESHOLD !== undefined) modes.splice(0, 3, [`jit threshold ${process.env.BOOTPATH_JIT_THRESHOLD}`, Number(process.env.BOOTPATH_JIT_THRESHOLD), jitOf()]);
+for (const [name, threshold, jit] of modes) {
   const mips: number[] = [];
   for (let r = 0; r < runs; r++) {
-    const x = runWorkload(image, threshold);
+    const x = runWorkload(image, threshold, jit);
     mips.push(x.insns / x.seconds / 1e6);
     console.log(`${name}, run ${r + 1}: ${(x.insns / 1e6).toFixed(1)} M instructions in ${x.seconds.toFixed(3)} s = ${(x.insns / x.seconds / 1e6).toFixed(1)} MIPS (${(x.insns / x.cpuSeconds / 1e6).toFixed(1)} per CPU-second; result 0x${x.result.toString(16)})`);
   }
@@ -79,6 +88,7 @@ function benchBoots(): void {
     ['debian', debian, ['--max-instructions', '30000000000']],
   ];
   const want = (process.env.BENCH_KERNELS ?? 'gzip,xz,debian').split(',');
+  console.log(`boots with --jit ${jitOf()}`);
   for (const [name, kernel, extra] of all) {
     if (!want.includes(name)) continue;
     if (!existsSync(kernel)) { console.log(`${name}: ${kernel} not there (kernels/fetch-debian.sh fetches it): skipped`); continue; }
@@ -86,7 +96,7 @@ function benchBoots(): void {
     let last: BootTimes | null = null;
     for (let r = 0; r < runs; r++) {
       const t0 = process.hrtime.bigint();
-      const p = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'bench/boot.ts'), kernel, ...extra], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
+      const p = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'bench/boot.ts'), kernel, '--jit', jitOf(), ...extra], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const line = p.stdout.trim().split('\n').pop() ?? '';
       if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/boot.ts ${kernel} failed: ${p.stderr}`);

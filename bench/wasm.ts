@@ -4,13 +4,14 @@
 // backend's JIT state warms the other's), modes alternate, medians are
 // reported; MIPS per wall second and per CPU-second (process.cpuUsage, all
 // threads: V8's background compilation of JS and Wasm included).
-//   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-region,js-block,wasm-noloop,js-plain  BENCH_WORK=sha256,workload,tiny
-// Modes: js        the shipped JS compiler (regions, loops inside), RAM and registers in the Wasm memory
-//        js-plain  the same over plain typed arrays (the machine the product builds)
-//        js-block  the JS compiler one block per function (no successors inside; loops still inside)
-//        wasm      one Wasm function per block, self-loops inside it
+//   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-block,wasm-noloop  BENCH_WORK=sha256,workload,tiny
+// Modes: js        the JS compiler (regions, loops inside) over plain typed arrays (`--jit js`)
+//        wasm      the Wasm backend as shipped (`--jit wasm`, the default): a hot block and up to 15 blocks it
+//                  went on to in one Wasm function (emulator/jit/wasm/region.ts), else one function per block
+//        wasm-block  one Wasm function per block (no regions), self-loops inside it
 //        wasm-noloop  the same with every pass returning to the run loop
-//        wasm-region  a hot block and up to 15 blocks it went on to in one Wasm function (emulator/jit/wasm/region.ts)
+// (Before the backend was in the run loop wasm and wasm-block were called wasm-region and wasm, and js-block
+// and js-plain existed; docs/cpu-core.md's figures use those names.)
 // Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
 //            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (433 M instructions)
 //            boot-xz, boot-debian  a whole kexec boot (bench/boot.ts's), per phase: purgatory (sha256), decompressor (xz), kernel
@@ -22,6 +23,7 @@ import { join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildWorkload, LOAD_ADDRESS } from './build.ts';
 import { distModule, ensureDist } from './dist.ts';
+import type { BackendStats, WasmBackendOptions } from '../emulator/jit/wasm/machine.ts';
 
 const WORKLOAD_REPEAT = 8;
 const repo = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -42,53 +44,48 @@ const BOOTS: Record<string, string> = {
 async function childBoot(mode: string, work: string): Promise<Result & { phases: Phases }> {
   const { bootKexec } = await distModule<typeof import('../src/analysis/checkedBoot.ts')>('src/analysis/checkedBoot.js');
   const { DEFAULT_CMDLINE } = await distModule<typeof import('../src/run/prepare.ts')>('src/run/prepare.js');
-  const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
-  const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
-  const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
   const C = await distModule<typeof import('../emulator/jit/wasm/glue.ts')>('emulator/jit/wasm/glue.js');
-  let machine: InstanceType<typeof M.WasmMachine> | null = null;
-  // The first RAM of a machine's size: the guest's low RAM.
-  if (mode !== 'js-plain') E.FlatMemory.ramAllocator = (size) => {
-    if (size < (64 << 20)) return new Uint8Array(size);
-    E.FlatMemory.ramAllocator = null;
-    machine = new M.WasmMachine(size);
-    return machine.ram;
-  };
-  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm' | 'wasm-region';
   const now = () => performance.now() / 1000;
   const cpuNow = () => { const u = process.cpuUsage(); return (u.user + u.system) / 1e6; };
   const marks: { phase: string; icount: number; wall: number; cpu: number }[] = [];
-  let stats: ReturnType<typeof W.installBackend> | null = null;
+  let stats: BackendStats | null = null;
+  let blocksCompiled = () => 0;
   const r = bootKexec({
-    kernel: BOOTS[work]!, cmdline: DEFAULT_CMDLINE, maxInstructions: 30_000_000_000,
+    kernel: BOOTS[work]!, cmdline: DEFAULT_CMDLINE, maxInstructions: 30_000_000_000, jit: mode === 'js' ? 'js' : 'wasm',
     prepare: (m) => {
-      const mm = machine as InstanceType<typeof M.WasmMachine> | null;
-      if (mm !== null) mm.attach(m.cpu);
-      else if (mode !== 'js-plain') throw new Error('bench: the machine\'s RAM was not put in the Wasm memory');
-      stats = W.installBackend(m.cpu, backend, mm, { loops: mode !== 'wasm-noloop' });
+      const w = m.cpu.wasm;
+      if ((w === null) !== (mode === 'js')) throw new Error(`bench: ${mode} but the machine has ${w === null ? 'no' : 'a'} Wasm backend`);
+      if (w !== null) { Object.assign(w.options, backendOptions(mode)); stats = w.stats; }
+      blocksCompiled = () => m.cpu.blocksCompiled;
       marks.push({ phase: 'purgatory', icount: 0, wall: now(), cpu: cpuNow() });
     },
   }, { observers: [{ onPhase(run, phase) { marks.push({ phase, icount: run.machine.cpu.icount, wall: now(), cpu: cpuNow() }); } }] });
   marks.push({ phase: 'end', icount: r.instructions, wall: now(), cpu: cpuNow() });
   if (process.env.BENCH_PROFILE) console.error('imports called:', JSON.stringify(C.importCalls));
   const phases = marks.slice(0, -1).map((m, k) => ({ phase: m.phase, instructions: marks[k + 1]!.icount - m.icount, wall: marks[k + 1]!.wall - m.wall, cpu: marks[k + 1]!.cpu - m.cpu }));
-  const st = stats as ReturnType<typeof W.installBackend> | null;
+  const st = stats as BackendStats | null;
   return {
     mode, work, insns: r.instructions, wall: marks[marks.length - 1]!.wall - marks[0]!.wall, cpu: marks[marks.length - 1]!.cpu - marks[0]!.cpu,
-    result: `${r.outcome}, image ${r.imageDiff?.bytesDiffering === 0 ? 'identical' : 'DIFFERS'}`, compiled: st?.compiled ?? 0, wasmBytes: st?.wasmBytes ?? 0,
+    result: `${r.outcome}, image ${r.imageDiff?.bytesDiffering === 0 ? 'identical' : 'DIFFERS'}`, compiled: blocksCompiled(), wasmBytes: st?.wasmBytes ?? 0,
     compileCpu: st?.compileSeconds ?? 0, regions: st?.regions ?? 0, phases,
   };
+}
+
+/** The Wasm backend's options for a mode (timing: its compile time is reported). */
+function backendOptions(mode: string): WasmBackendOptions {
+  if (!['wasm', 'wasm-block', 'wasm-noloop'].includes(mode)) throw new Error(`bench/wasm.ts: unknown mode ${mode}`);
+  return { regions: mode === 'wasm', loops: mode !== 'wasm-noloop', timing: true };
 }
 
 async function child(mode: string, work: string): Promise<Result> {
   if (work in BOOTS) return await childBoot(mode, work);
   const E = await distModule<typeof import('../emulator/index.ts')>('emulator/index.js');
-  const W = await distModule<typeof import('../emulator/jit/wasm/install.ts')>('emulator/jit/wasm/install.js');
   const M = await distModule<typeof import('../emulator/jit/wasm/machine.ts')>('emulator/jit/wasm/machine.js');
   const ramSize = 32 << 20;
-  const machine = mode === 'js-plain' ? null : new M.WasmMachine(ramSize);
+  const calls = process.env.BENCH_PROFILE ? new Map<unknown, number>() : undefined;
+  const machine = mode === 'js' ? null : new M.WasmMachine(ramSize, { ...backendOptions(mode), ...(calls ? { calls } : {}) });
   const mem = machine !== null ? machine.flat : new E.FlatMemory(ramSize);
-  const cpu = new E.Cpu({ memory: mem });
+  const cpu = machine !== null ? new E.Cpu({ memory: mem, wasm: machine }) : new E.Cpu({ memory: mem });
   cpu.resetFlat64();
   let check: () => string;
   let again: (() => void) | null = null;
@@ -133,10 +130,7 @@ async function child(mode: string, work: string): Promise<Result> {
     cpu.setRip(BigInt(p.symbol('verify_sha256_digest').address));
     check = () => `rax=${cpu.getReg(0)} (0: digest verified)`;
   }
-  if (machine !== null) machine.attach(cpu);
-  const backend = mode === 'wasm-noloop' ? 'wasm' : mode === 'js-plain' ? 'js' : mode as 'js' | 'js-block' | 'wasm' | 'wasm-region';
-  const calls = process.env.BENCH_PROFILE ? new Map<import('../emulator/insn.ts').Block, number>() : undefined;
-  const stats = W.installBackend(cpu, backend, machine, { loops: mode !== 'wasm-noloop', calls });
+  const stats = machine?.stats ?? null;
   const t0 = process.hrtime.bigint();
   const u0 = process.cpuUsage();
   let stop = cpu.run(20_000_000_000);
@@ -152,12 +146,12 @@ async function child(mode: string, work: string): Promise<Result> {
   const u = process.cpuUsage(u0);
   if (calls !== undefined) {
     // BENCH_PROFILE=1 with --child: the hottest blocks (calls, instructions, what ends them).
-    for (const [b, k] of [...calls].sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, 15)) {
+    for (const [b, k] of ([...calls] as [import('../emulator/insn.ts').Block, number][]).sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, 15)) {
       console.error(`0x${(b.ripLo >>> 0).toString(16)} ${b.insns.length} insns, ${k} calls, ${(k * b.insns.length / 1e6).toFixed(1)} M insns (first-pass), ends ${b.insns[b.insns.length - 1]!.exec.name}`);
     }
   }
   if (stop !== E.Stop.Halt) throw new Error(`${work} under ${mode} did not finish: stop ${stop} ${cpu.lastFault?.message ?? ''} at rip 0x${cpu.getRip().toString(16)}`);
-  return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats.wasmBytes, compileCpu: stats.compileSeconds, regions: stats.regions };
+  return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats?.wasmBytes ?? 0, compileCpu: stats?.compileSeconds ?? 0, regions: stats?.regions ?? 0 };
 }
 
 if (process.argv[2] === '--child') {
@@ -165,7 +159,7 @@ if (process.argv[2] === '--child') {
 } else {
   ensureDist();
   const runs = Number(process.env.BENCH_RUNS ?? 5);
-  const modes = (process.env.BENCH_MODES ?? 'js,wasm,wasm-region,js-block,wasm-noloop,js-plain').split(',');
+  const modes = (process.env.BENCH_MODES ?? 'js,wasm,wasm-block,wasm-noloop').split(',');
   const works = (process.env.BENCH_WORK ?? 'sha256,workload,tiny').split(',');
   for (const work of works) {
     const all = new Map<string, Result[]>(modes.map((m) => [m, []]));

@@ -10,6 +10,7 @@ import { run as runLoop, runOne as runOneInsn, type Stop } from './run.ts';
 import { translate, Access } from './mmu.ts';
 import { BlockCache } from './blockcache.ts';
 import { DEFAULT_COMPILE_THRESHOLD } from './jit/compile.ts';
+import { cpuArrays, type WasmMachine } from './jit/wasm/machine.ts';
 
 export * from './regs.ts';
 import { CHECK_AC, CHECK_DBG, Seg, CR0_PE, CR0_AM, CR0_ET, CR0_NE, CR0_MP, CR0_CD, CR0_NW, CR0_PG, CR4_PAE, CR4_OSFXSR, CR4_LA57, EFER_LME, EFER_LMA, EFER_NXE, ATTR_S, ATTR_P, ATTR_L, ATTR_G, ATTR_DB, PagingMode } from './regs.ts';
@@ -22,6 +23,11 @@ export interface CpuOptions {
   random?: RandomSource;
   /** Nominal TSC ticks per retired instruction (RDTSC = icount * this). */
   tscPerInstruction?: number;
+  /**
+   * The Wasm backend (emulator/jit/wasm/): hot 64-bit blocks compile to WebAssembly over this machine's memory, and the
+   * Cpu keeps its registers and TLB there. `memory.ram` must be the machine's `ram`. Absent: blocks compile to JS.
+   */
+  wasm?: WasmMachine;
 }
 
 const TLB_BITS = 10;
@@ -44,8 +50,8 @@ export class Cpu {
   tscPerInstruction: number;
 
   // General-purpose registers: low and high 32 bits.
-  readonly lo = new Int32Array(16);
-  readonly hi = new Int32Array(16);
+  readonly lo: Int32Array;
+  readonly hi: Int32Array;
   ripLo = 0; ripHi = 0;
 
   // Lazy flags (see flags.ts) and the non-arithmetic RFLAGS bits.
@@ -170,18 +176,26 @@ export class Cpu {
   outHi = 0;
 
   // Software TLB: direct-mapped by linear page number; separate read and write sides.
-  private readonly rTagLo = new Int32Array(TLB_SIZE).fill(1);
-  private readonly rTagHi = new Int32Array(TLB_SIZE);
-  private readonly rPhys = new Int32Array(TLB_SIZE);
-  private readonly wTagLo = new Int32Array(TLB_SIZE).fill(1);
-  private readonly wTagHi = new Int32Array(TLB_SIZE);
-  private readonly wPhys = new Int32Array(TLB_SIZE);
+  // (Allocated by the constructor: in the Wasm backend's memory when there is one, which its code reads and writes too.)
+  private readonly rTagLo: Int32Array;
+  private readonly rTagHi: Int32Array;
+  private readonly rPhys: Int32Array;
+  private readonly wTagLo: Int32Array;
+  private readonly wTagHi: Int32Array;
+  private readonly wPhys: Int32Array;
+  /** The Wasm backend's machine (CpuOptions.wasm), or null: hot blocks compile to JS. */
+  readonly wasm: WasmMachine | null;
 
   readonly blocks: BlockCache;
 
   constructor(opts: CpuOptions) {
     this.mem = opts.memory;
     this.ram = opts.memory.ram;
+    this.wasm = opts.wasm ?? null;
+    if (this.wasm !== null && this.ram !== this.wasm.ram) throw new Error('Cpu: with `wasm`, the memory\'s RAM must be the WasmMachine\'s ram');
+    const a = cpuArrays(this.wasm, TLB_SIZE);
+    this.lo = a.lo; this.hi = a.hi;
+    this.rTagLo = a.rTagLo; this.rTagHi = a.rTagHi; this.rPhys = a.rPhys; this.wTagLo = a.wTagLo; this.wTagHi = a.wTagHi; this.wPhys = a.wPhys;
     this.ramView = new DataView(this.ram.buffer, this.ram.byteOffset, this.ram.byteLength);
     this.ports = opts.ports ?? noPorts;
     this.cpuidModel = opts.cpuid ?? basicCpuid;

@@ -24,17 +24,11 @@ export interface PhysicalMemory {
 export class FlatMemory implements PhysicalMemory {
   readonly ram: Uint8Array;
   readonly frameFlags: Uint8Array;
-  /**
-   * Where RAM not given to the constructor comes from (null: a new Uint8Array). An experiment's hook
-   * (bench/wasm.ts puts a machine's RAM in a WebAssembly.Memory this way); the product never sets it.
-   */
-  static ramAllocator: ((size: number) => Uint8Array) | null = null;
-
   /** `ram`, when given, is used as the RAM (`size` bytes, e.g. a view into a WebAssembly.Memory); else it is allocated. */
   constructor(size: number, ram?: Uint8Array) {
     if (size <= 0 || size % 4096 !== 0) throw new RangeError(`FlatMemory size must be a positive multiple of 4096, got ${size}`);
     if (ram !== undefined && ram.length !== size) throw new RangeError(`FlatMemory: the RAM given has ${ram.length} bytes, not ${size}`);
-    this.ram = ram ?? FlatMemory.ramAllocator?.(size) ?? new Uint8Array(size);
+    this.ram = ram ?? new Uint8Array(size);
     this.frameFlags = new Uint8Array(size / 4096);
   }
 

@@ -6,6 +6,7 @@ import { CpuFault, NonCanonicalFault, Vector } from './fault.ts';
 import { MEM_SS, type Insn } from './insn.ts';
 import { drWords, execBreakpoints } from './debugregs.ts';
 import { compileBlock } from './jit/compile.ts';
+import { compileHot } from './jit/wasm/backend.ts';
 
 const TF = 0x100, RF = 0x10000;
 
@@ -104,7 +105,7 @@ export function run(c: Cpu, budget: number): Stop {
       // Compiled blocks inline flat addressing: they run only when none of their inline accesses needs a check (segcheck.ts).
       if (n === n0 && !step && !c.interpretOnly) {
         let f = b.compiled;
-        if (f === null && ++b.hits === c.jitThreshold) { f = b.compiled = compileBlock(b, b.modeKey, c.blocks); c.blocksCompiled++; }
+        if (f === null && ++b.hits === c.jitThreshold) { f = b.compiled = c.wasm !== null ? compileHot(b, c, c.wasm) : compileBlock(b, b.modeKey, c.blocks); c.blocksCompiled++; }
         // A compiled block may go on into a successor (b.span instructions at most): it runs when all of them fit.
         if (f !== null && (c.checks & b.checkMask) === 0 && b.span <= lim) {
           c.fit = c.limit - b.span;

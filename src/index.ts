@@ -10,6 +10,7 @@
 // ---- one boot --------------------------------------------------------------------
 export { bootKexec, type BootResult } from './analysis/checkedBoot.ts';
 export { DEFAULT_CMDLINE, DEFAULT_BUDGET, prepareKexec, type BootOptions, type Progress, type PreparedKexec } from './run/prepare.ts';
+export { DEFAULT_JIT, JIT_BACKENDS, type JitBackend } from './machine/jit.ts';
 export { BootRun, type RunObserver, type RunResult, type Outcome, type RunStop, type WatchKind, type Watchpoint, type WatchHit } from './run/bootRun.ts';
 export type { MachineRun, SliceObserver } from './run/machineRun.ts';
 export { ImageCheck } from './analysis/imageCheck.ts';

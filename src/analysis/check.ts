@@ -10,6 +10,7 @@ import { InputError } from '../errors.ts';
 import { describeAddress } from '../boot/phases.ts';
 import { startModuleWorker } from '../moduleWorker.ts';
 import type { BootOptions } from '../run/prepare.ts';
+import type { JitBackend } from '../machine/jit.ts';
 
 /** Where kexec puts the kernel in one check: kexec's choice for the entry path, a direction, or an address. */
 export type CheckPlacement = 'kexec' | 'top-down' | 'bottom-up' | number;
@@ -26,6 +27,8 @@ export interface CheckJob {
   maxInstructions?: number;
   /** The RNG seed (the decompressor's KASLR choice). */
   seed?: number;
+  /** The block compiler (default: the boot's, wasm). */
+  jit?: JitBackend;
 }
 
 /** How one boot of a check went. */
@@ -71,7 +74,7 @@ export interface CheckResult {
 }
 
 /** Every kernel × entry × placement, in that order. */
-export function checkJobs(kernels: string[], entries: (64 | 32)[], placements: CheckPlacement[], extra: Pick<CheckJob, 'maxInstructions' | 'seed'> = {}): CheckJob[] {
+export function checkJobs(kernels: string[], entries: (64 | 32)[], placements: CheckPlacement[], extra: Pick<CheckJob, 'maxInstructions' | 'seed' | 'jit'> = {}): CheckJob[] {
   const jobs: CheckJob[] = [];
   for (const kernel of kernels) for (const entry of entries) for (const placement of placements) jobs.push({ kernel, entry, placement, ...extra });
   return jobs;
@@ -90,7 +93,7 @@ export function checkOne(job: CheckJob): CheckRow {
   const base = { job, instructions: 0, image: null, outputPhys: null, kernelSegment: null, console: '', phase: '', where: '' };
   let r;
   try {
-    r = bootKexec({ kernel: job.kernel, entry: job.entry, placement, until: 'x86_64_start_kernel', maxInstructions: job.maxInstructions, seed: job.seed });
+    r = bootKexec({ kernel: job.kernel, entry: job.entry, placement, until: 'x86_64_start_kernel', maxInstructions: job.maxInstructions, seed: job.seed, jit: job.jit });
   } catch (e) {
     if (!(e instanceof InputError)) throw e;
     return { ...base, passed: false, outcome: 'error', reason: e.message, failure: e.message.includes(job.kernel) ? e.message : `${job.kernel}: ${e.message}`, seconds: (Date.now() - t0) / 1000 };

@@ -4,7 +4,7 @@
 // xenctx-style dump. Exit codes: 0 reached, 1 crashed, 2 bad input, 3 hung,
 // 4 budget exhausted.
 import type { Command } from './commands.ts';
-import { parseOptions } from './options.ts';
+import { parseOptions, parseJitOption } from './options.ts';
 import { UsageError } from './errors.ts';
 import { bootKexec, type BootResult } from '../analysis/checkedBoot.ts';
 import { describeAddress } from '../boot/phases.ts';
@@ -23,8 +23,11 @@ const USAGE = `usage: bootpath boot [--kernel <bzImage>] [--vmlinux <file> | --s
                      [--max-instructions <n>] [--placement top-down|bottom-up|<address>]
                      [--kernel-alignment <n>] [--purgatory <file>] [--seed <n>] [--json] [--quiet]
                      [--gdb [[host:]port]] [--decompressor-elf <file>] [--report <file.html>] [--no-compile]
+                     [--jit wasm|js]
   --kernel defaults to the bundled ${BUNDLED_KERNEL}
   --no-compile  every instruction in the interpreter (the block compiler off): the same run, slower
+  --jit     the block compiler: wasm (WebAssembly, the default; js when the RAM below 4 GiB
+            does not fit one WebAssembly.Memory) or js; the same run either way
   --report  also write a self-contained HTML report: memory map, timeline, image diff, dump, console
   --gdb     wait for gdb before the first instruction (default 127.0.0.1:1234; docs/debugging.md); --until is then optional`;
 
@@ -40,8 +43,10 @@ export const boot: Command = {
           'max-instructions': { type: 'string' }, placement: { type: 'string' }, 'kernel-alignment': { type: 'string' },
           seed: { type: 'string' }, json: { type: 'boolean' }, quiet: { type: 'boolean' }, help: { type: 'boolean' },
           gdb: { type: 'string' }, 'decompressor-elf': { type: 'string' }, report: { type: 'string' }, 'no-compile': { type: 'boolean' },
+          jit: { type: 'string' },
         }, USAGE);
     if (v.help) { process.stdout.write(USAGE + '\n'); return 0; }
+    const jit = v.jit === undefined ? undefined : parseJitOption(v.jit);
     const entry = v.entry === undefined ? 64 : Number(v.entry);
     if (entry !== 64 && entry !== 32) throw new UsageError(`--entry must be 64 or 32, not ${v.entry}`);
     let placement: 'top-down' | 'bottom-up' | { address: number } | undefined;
@@ -60,6 +65,7 @@ export const boot: Command = {
       placement, kernelAlignment: v['kernel-alignment'] !== undefined ? parseCount(v['kernel-alignment'], '--kernel-alignment') : undefined,
       seed: v.seed !== undefined ? parseCount(v.seed, '--seed') : undefined,
       ...(v['no-compile'] ? { compile: false } : {}),
+      ...(jit !== undefined ? { jit } : {}),
       ...(v['decompressor-elf'] !== undefined ? { decompressorElf: v['decompressor-elf'] } : {}),
       serial: quiet ? undefined : (b) => process.stdout.write(Uint8Array.of(b)),
       progress: tty ? (p) => {

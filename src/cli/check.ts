@@ -15,14 +15,16 @@ import { jsonDocument } from './json.ts';
 import { ProgressLine } from './progress.ts';
 import { checkJobs, jobName, runCheck, type CheckPlacement, type CheckResult, type CheckRow } from '../analysis/check.ts';
 import { checkJunit } from '../report/junit.ts';
+import { parseJitOption } from './options.ts';
 
 const USAGE = `usage: bootpath check <bzImage>... [--entry 64,32] [--placement kexec,top-down,bottom-up,<address>]
-                      [--junit <file>] [--workers <n>] [--max-instructions <n>] [--seed <n>] [--json]
+                      [--junit <file>] [--workers <n>] [--max-instructions <n>] [--seed <n>] [--json] [--jit wasm|js]
   Boots each bzImage on each entry path (default both: 64 = bzImage64, 32 = the legacy 32-bit entry)
   and placement (default kexec's own) to x86_64_start_kernel, checking the decompressed image against
   vmlinux. Exit 0 only when every boot reached it with an identical image; 1 otherwise.
   --junit <file>   also write a JUnit XML report (one testsuite per kernel, one testcase per boot)
-  --workers <n>    boots in parallel (default: the CPUs, at most 8)`;
+  --workers <n>    boots in parallel (default: the CPUs, at most 8)
+  --jit wasm|js    the block compiler (default wasm; the same boots either way: docs/boot.md)`;
 
 export const check: Command = {
   name: 'check',
@@ -33,6 +35,7 @@ export const check: Command = {
       parsed = parseArgs({ args, allowPositionals: true, strict: true, options: {
         entry: { type: 'string' }, placement: { type: 'string' }, junit: { type: 'string' }, workers: { type: 'string' },
         'max-instructions': { type: 'string' }, seed: { type: 'string' }, json: { type: 'boolean' }, help: { type: 'boolean' },
+        jit: { type: 'string' },
       } });
     } catch (e) {
       throw new UsageError(`${(e as Error).message}\n${USAGE}`);
@@ -60,6 +63,7 @@ export const check: Command = {
     const jobs = checkJobs(kernels, entries, [...new Set(placements)], {
       ...(v['max-instructions'] !== undefined ? { maxInstructions: parseCount(v['max-instructions'], '--max-instructions') } : {}),
       ...(v.seed !== undefined ? { seed: parseCount(v.seed, '--seed') } : {}),
+      ...(v.jit !== undefined ? { jit: parseJitOption(v.jit) } : {}),
     });
     const json = v.json === true;
     const progress = new ProgressLine(process.stderr.isTTY === true && !json);

@@ -2,6 +2,7 @@
 // its errors turned into a UsageError that carries the command's usage.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { UsageError } from './errors.ts';
+import { JIT_BACKENDS, isJitBackend, type JitBackend } from '../machine/jit.ts';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
@@ -28,4 +29,10 @@ export function parseOptions<T extends Options>(args: string[], options: T, usag
   } catch (e) {
     throw new UsageError(`${(e as Error).message}\n${usage}`);
   }
+}
+
+/** A --jit value: one of JIT_BACKENDS, else a UsageError naming them. */
+export function parseJitOption(v: string): JitBackend {
+  if (isJitBackend(v)) return v;
+  throw new UsageError(`--jit must be ${JIT_BACKENDS.join(' or ')}, not '${v}'`);
 }

@@ -16,6 +16,7 @@ import { EventScheduler, runWithEvents } from './clock.ts';
 import { xenHvmCpuid } from './xenCpuid.ts';
 import type { WriteRecord } from './provenance.ts';
 import { cpuWriteRecord } from './cpuWriter.ts';
+import { wasmMachineFor, type JitBackend } from './jit.ts';
 
 /** A Xen HVM guest's RAM stops below the MMIO hole at 0xF0000000 and continues at 4 GiB (libxc's HVM_BELOW_4G_RAM_END; the loader's e820 agrees). */
 export const XEN_HVM_LOW_RAM_END = 0xf0000000;
@@ -30,6 +31,8 @@ export interface BootMachineOptions {
   cpuid?: CpuidModel;
   /** RTC time at instruction 0, seconds since 1970 (default 2012-07-20 12:00 UTC, the bug report's week). */
   epochSeconds?: number;
+  /** The block compiler (default 'wasm'; 'js' when the RAM below the MMIO hole does not fit a WebAssembly.Memory, which it always does here). */
+  jit?: JitBackend;
 }
 
 export class BootMachine {
@@ -49,9 +52,12 @@ export class BootMachine {
   private cpuHasRun = false;
 
   constructor(opts: BootMachineOptions = {}) {
-    this.ram = new TrackedRam(opts.ramSize ?? 1 << 30, XEN_HVM_LOW_RAM_END);
+    const ramSize = opts.ramSize ?? 1 << 30;
+    // The fast-path RAM (below the hole) goes in the Wasm backend's memory, which the Cpu's registers and TLB share.
+    const wasm = wasmMachineFor(opts.jit, Math.min(ramSize, XEN_HVM_LOW_RAM_END));
+    this.ram = new TrackedRam(ramSize, XEN_HVM_LOW_RAM_END, wasm?.ram);
     this.uart = new Uart16550(0x3f8, (b) => { this.serialBytes.push(b); opts.serial?.(b); });
-    this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? xenHvmCpuid(), random: new SeededRandom(opts.seed ?? 0) });
+    this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? xenHvmCpuid(), random: new SeededRandom(opts.seed ?? 0), ...(wasm !== null ? { wasm } : {}) });
     const clock = { now: () => this.cpu.preciseIcount() }; // exact inside a block too (a device read by in/out)
     this.scheduler = new EventScheduler(clock);
     this.pit = new Pit8254(clock);

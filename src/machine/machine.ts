@@ -12,6 +12,7 @@ import { DebugExit } from './debugExit.ts';
 import { SeededRandom } from './rng.ts';
 import { EventScheduler, runWithEvents } from './clock.ts';
 import { machineCpuid } from './cpuid.ts';
+import { wasmMachineFor, type JitBackend } from './jit.ts';
 
 export interface MachineOptions {
   /** RAM size in bytes (default 64 MiB). */
@@ -21,6 +22,8 @@ export interface MachineOptions {
   /** Called with each byte the UART transmits. */
   serial?: (byte: number) => void;
   cpuid?: CpuidModel;
+  /** The block compiler (default 'wasm', or 'js' when the RAM does not fit a WebAssembly.Memory; jit.ts). */
+  jit?: JitBackend;
 }
 
 /** How a run ended. */
@@ -44,10 +47,12 @@ export class Machine {
   readonly scheduler: EventScheduler;
 
   constructor(opts: MachineOptions = {}) {
-    this.ram = new TrackedRam(opts.ramSize ?? 64 * 1024 * 1024);
+    const ramSize = opts.ramSize ?? 64 * 1024 * 1024;
+    const wasm = wasmMachineFor(opts.jit, ramSize);
+    this.ram = new TrackedRam(ramSize, ramSize, wasm?.ram);
     this.uart = new Uart16550(0x3f8, opts.serial);
     this.ports.register(0x3f8, 8, this.uart);
-    this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? machineCpuid, random: new SeededRandom(opts.seed ?? 0) });
+    this.cpu = new Cpu({ memory: this.ram, ports: this.ports, cpuid: opts.cpuid ?? machineCpuid, random: new SeededRandom(opts.seed ?? 0), ...(wasm !== null ? { wasm } : {}) });
     this.debugExit = new DebugExit(0xf4, () => { this.cpu.stopRequested = true; });
     this.ports.register(0xf4, 4, this.debugExit);
     this.events = installSystem(this.cpu);

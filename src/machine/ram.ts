@@ -35,8 +35,9 @@ export class GuestRam extends FlatMemory {
   private readonly highLogged: Uint8Array | null;
   private readonly highWatched: Uint8Array | null;
 
-  constructor(readonly size: number, lowLimit = size) {
-    super(Math.min(size, lowLimit));
+  /** `lowRam`, when given, is the RAM below `lowLimit` (e.g. a WasmMachine's, so compiled Wasm reads it directly). */
+  constructor(readonly size: number, lowLimit = size, lowRam?: Uint8Array) {
+    super(Math.min(size, lowLimit), lowRam);
     this.high = size > lowLimit ? new Uint8Array(size - lowLimit) : null;
     this.reasons = new Uint8Array(this.frameFlags.length);
     this.hostWritten = new Uint8Array(this.frameFlags.length);

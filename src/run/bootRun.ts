@@ -106,7 +106,7 @@ export class BootRun extends MachineRun<BootMachine, BootState> {
     // when the payload is needed (payloadNeeded).
     const until = options.until !== undefined ? resolveTarget(options.until, () => prepared.symbols) : null;
     const gate = new SerialGate(options.serial);
-    const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined });
+    const m = new BootMachine({ ramSize: options.ramSize ?? 1 << 30, seed: options.seed ?? 0, serial: options.serial ? gate.sink : undefined, jit: options.jit });
     if (options.compile === false) m.cpu.jitThreshold = 0; // 0: never compile a block
     options.beforeLoad?.(m, plan);
     if (options.snapshot) restoreSnapshot(m, options.snapshot);

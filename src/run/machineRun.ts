@@ -400,7 +400,7 @@ export abstract class MachineRun<M extends RunMachine = RunMachine, X extends ob
   private captureOptions(): CaptureOptions {
     const m = this.machine, c = m.cpu, ram = m.ram;
     // Caches, configuration and the RAM arrays (checkpointed page by page) are not captured.
-    const cpuCaches = new Set(['blocks', 'breakpoints', 'cur', 'ram', 'ramView', 'mem', 'interpretOnly', 'jitThreshold', 'blocksCompiled', 'stepLimit', 'fetching', 'rTagLo', 'rTagHi', 'rPhys', 'wTagLo', 'wTagHi', 'wPhys']);
+    const cpuCaches = new Set(['blocks', 'breakpoints', 'cur', 'ram', 'ramView', 'mem', 'interpretOnly', 'jitThreshold', 'blocksCompiled', 'stepLimit', 'fetching', 'rTagLo', 'rTagHi', 'rPhys', 'wTagLo', 'wTagHi', 'wPhys', 'wasm']);
     const ramSkip = new Set(['ram', 'frameFlags', 'high', 'reasons', 'highLogged', 'highWatched', 'onFirstWrite', 'onWatchedAccess', 'onFirstAccess']);
     const skipFields = new Map<object, ReadonlySet<string>>([[c, cpuCaches], [ram, ramSkip], [this.state, new Set(['cause'])]]);
     return { skip: new Set<object>(this.immutableInputs()), skipFields };

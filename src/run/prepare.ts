@@ -17,6 +17,7 @@ import { applyHandoff } from '../boot/applyHandoff.ts';
 import { bundledDecompressorElf } from '../boot/bundled.ts';
 import { decompressorSymbols } from '../boot/decompressorLayout.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
+import type { JitBackend } from '../machine/jit.ts';
 import type { MachineSnapshot } from '../machine/snapshot.ts';
 import type { BootContext, Phase } from '../boot/phases.ts';
 
@@ -69,6 +70,11 @@ export interface BootOptions {
    * state and memory), slower; a way to check the compiler. Default true.
    */
   compile?: boolean;
+  /**
+   * The block compiler: 'wasm' (WebAssembly, faster) or 'js'. Default 'wasm' (js when the RAM below 4 GiB cannot fit in
+   * one WebAssembly.Memory). Both give the same run: same instruction counts, state and memory.
+   */
+  jit?: JitBackend;
   /**
    * Where kexec puts the kernel: 'kexec' (top-down for entry 64, bottom-up
    * for 32), 'top-down', 'bottom-up' or `{ address }`. Default 'kexec'.

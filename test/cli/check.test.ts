@@ -89,6 +89,7 @@ describe('bootpath check', () => {
       [['kernels/tiny-6.1/bzImage.gzip', '--placement', 'middle'], /--placement: not a non-negative integer: middle/],
       [['kernels/tiny-6.1/bzImage.gzip', '--junit', '/no/such/dir/x.xml'], /--junit \/no\/such\/dir\/x.xml: cannot write into \/no\/such\/dir/],
       [['kernels/tiny-6.1/bzImage.gzip', '--workers', '0'], /--workers must be at least 1/],
+      [['kernels/tiny-6.1/bzImage.gzip', '--jit', 'fast'], /--jit must be wasm or js, not 'fast'/],
       [['kernels/tiny-6.1/bzImage.gzip', '--frobnicate'], /Unknown option '--frobnicate'/],
     ];
     const cwd = process.cwd();

@@ -8,7 +8,6 @@
 import { describe, it, expect } from 'vitest';
 import { Cpu, FlatMemory, Stop, captureState, CR0_PG } from '../../emulator/index.ts';
 import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
-import { installBackend, type Backend, type BackendStats } from '../../emulator/jit/wasm/install.ts';
 import { encodeModule, I32 } from '../../emulator/jit/wasm/encode.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from '../../emulator/jit/wasm/flags.ts';
 import { condition, getCF } from '../../emulator/flags.ts';
@@ -23,16 +22,15 @@ function rng(seed: number): () => number {
   return () => { x ^= x << 13; x ^= x >>> 17; x ^= x << 5; return x >>> 0; };
 }
 
-type Mode = 'interp' | Backend;
-/** What installBackend compiled on each test machine. */
-const statsOf = new WeakMap<Cpu, BackendStats>();
+/** interp: the compiler off; js: the JS compiler; wasm: Wasm functions per block; wasm-region: the product's Wasm backend (regions too). */
+type Mode = 'interp' | 'js' | 'wasm' | 'wasm-region';
 
 /** A machine with 4-level paging over the first 2 MiB (an access at 0x200000 or above raises #PF). */
 function machine(code: Uint8Array, mode: Mode): Cpu {
-  const m = mode === 'wasm' || mode === 'wasm-region' ? new WasmMachine(RAM) : null;
+  const m = mode === 'wasm' || mode === 'wasm-region' ? new WasmMachine(RAM, { regions: mode === 'wasm-region' }) : null;
   const mem = m !== null ? m.flat : new FlatMemory(RAM);
   mem.write(CODE, code);
-  const cpu = new Cpu({ memory: mem });
+  const cpu = m !== null ? new Cpu({ memory: mem, wasm: m }) : new Cpu({ memory: mem });
   cpu.resetFlat64();
   const pml4 = 0x70000, pdpt = 0x71000, pd = 0x72000;
   const le = (v: number) => new Uint8Array(Uint32Array.of(v).buffer);
@@ -42,9 +40,7 @@ function machine(code: Uint8Array, mode: Mode): Cpu {
   cpu.cr3Lo = pml4;
   cpu.cr0 |= CR0_PG;
   cpu.updateMode();
-  if (m !== null) m.attach(cpu);
   cpu.jitThreshold = mode === 'interp' ? 0 : 2;
-  if (mode !== 'interp') statsOf.set(cpu, installBackend(cpu, mode, m));
   cpu.setRip(BigInt(CODE));
   cpu.setReg(4, BigInt(STACK));
   return cpu;
@@ -149,7 +145,7 @@ describe('random blocks: Wasm against the JS block compiler and the interpreter'
     progs.push({ n: n + 1 });
   }
   const code = assemble(src.join('\n'));
-  const modes: Mode[] = ['interp', 'js-block', 'wasm'];
+  const modes: Mode[] = ['interp', 'js', 'wasm'];
   const cpus = modes.map((m) => machine(code, m));
   const data = new Uint8Array(0x3000);
   it.each(progs.map((p, k) => [k, p.n] as const))('program %i (%i instructions)', (k, n) => {
@@ -194,7 +190,8 @@ function same(source: string, slices: number[], expectRegions = false): Stop[] {
       stops.push(sa);
     }
     expect(b.blocksCompiled).toBeGreaterThan(0);
-    if (mode === 'wasm-region' && expectRegions) expect(statsOf.get(b)!.regions).toBeGreaterThan(0);
+    expect(b.wasm!.stats.compiled).toBeGreaterThan(0);
+    if (mode === 'wasm-region' && expectRegions) expect(b.wasm!.stats.regions).toBeGreaterThan(0);
   }
   return stops;
 }

@@ -10,14 +10,12 @@ import { imul2 } from '../../ops/muldiv.ts';
 import { Op, I32 } from './encode.ts';
 import { Gen, F_OP, F_SIZE, F_A, F_AH, F_B, F_BH, F_R, F_RH, F_AUX, type Kind } from './gen.ts';
 
-const LAZY: Record<number, number> = {
-  [AluOp.Add]: LazyOp.Add, [AluOp.Or]: LazyOp.Logic, [AluOp.And]: LazyOp.Logic, [AluOp.Sub]: LazyOp.Sub,
-  [AluOp.Xor]: LazyOp.Logic, [AluOp.Cmp]: LazyOp.Sub, [AluOp.Test]: LazyOp.Logic,
-};
-const KIND: Record<number, Kind> = {
-  [AluOp.Add]: 'add', [AluOp.Or]: 'logic', [AluOp.And]: 'logic', [AluOp.Sub]: 'sub',
-  [AluOp.Xor]: 'logic', [AluOp.Cmp]: 'sub', [AluOp.Test]: 'logic',
-};
+// Functions, not tables: run.ts imports the backend, so this module may load inside an import cycle through
+// ops/alu.ts, before AluOp exists.
+/** The lazy-flag operation of an ALU op (add, or, and, sub, xor, cmp, test). */
+function lazyOf(op: number): number { return op === AluOp.Add ? LazyOp.Add : op === AluOp.Sub || op === AluOp.Cmp ? LazyOp.Sub : LazyOp.Logic; }
+/** The compare kind a following jcc reads from its operands. */
+function kindOf(op: number): Kind { return op === AluOp.Add ? 'add' : op === AluOp.Sub || op === AluOp.Cmp ? 'sub' : 'logic'; }
 
 function aluExpr32(g: Gen, op: number): void {
   const f = g.f;
@@ -52,7 +50,7 @@ function alu(g: Gen, i: Insn, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'r
     if (writes) {
       if (dst === 'reg') { f.get(g.r); g.setReg32(i.a); } else g.write(32, g.r, last);
     }
-    if (g.flagsLive) flags32(g, LAZY[op]!, 32);
+    if (g.flagsLive) flags32(g, lazyOf(op), 32);
   } else {
     if (dst === 'reg') g.getReg(i.a); else g.read(64, writes);
     f.set(g.A);
@@ -65,11 +63,11 @@ function alu(g: Gen, i: Insn, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'r
       if (dst === 'reg') { f.get(g.R); g.setReg(i.a); } else g.write(64, g.R, last);
     }
     if (g.flagsLive) {
-      f.i32(LAZY[op]!); g.setFlag(F_OP); f.i32(64); g.setFlag(F_SIZE);
+      f.i32(lazyOf(op)); g.setFlag(F_OP); f.i32(64); g.setFlag(F_SIZE);
       flags64Pair(g, g.A, F_A, F_AH); flags64Pair(g, g.B, F_B, F_BH); flags64Pair(g, g.R, F_R, F_RH);
     }
   }
-  g.known = { kind: KIND[op]!, size };
+  g.known = { kind: kindOf(op), size };
 }
 
 /** 8/16-bit ALU between low registers or with an immediate. */
@@ -82,7 +80,7 @@ function aluNarrow(g: Gen, i: Insn): void {
   if (op < AluOp.Cmp) {
     g.getReg(i.a); f.i64(~mask, -1).op(Op.i64And).get(g.r).i32(mask).op(Op.i32And, Op.i64ExtendI32U, Op.i64Or); g.setReg(i.a);
   }
-  if (g.flagsLive) flags32(g, LAZY[op]!, i.size);
+  if (g.flagsLive) flags32(g, lazyOf(op), i.size);
   g.known = null;
 }
 

@@ -11,8 +11,10 @@
 //   196    outHi                    high half of a 64-bit slow-path read
 //   200    block                    a region's current block (region.ts)
 //   4096   read TLB tags lo, hi, phys; write TLB tags lo, hi, phys (the Cpu's TLB arrays, views)
-//   65536  guest RAM (FlatMemory.ram)
-import type { Cpu } from '../../cpu.ts';
+//   65536  guest RAM (the machine's RAM class takes `ram` as its own)
+//
+// The Cpu allocates its arrays here when it is built with `wasm: machine`
+// (cpuArrays), and its run loop then compiles hot blocks with backend.ts.
 import { FlatMemory } from '../../memory.ts';
 
 export const REG_LO = 0, REG_HI = 64, FLAGS = 128, RIP = 176, FAULT = 184, STOP = 188, PASSES = 192, OUT_HI = 196, CUR_BLOCK = 200;
@@ -24,8 +26,26 @@ export const RAM_BASE = 65536;
 /** The lazy-flag fields in the order of the transfer area. */
 export const FLAG_FIELDS = ['fOp', 'fSize', 'fA', 'fAh', 'fB', 'fBh', 'fR', 'fRh', 'fAux'] as const;
 
-/** The Cpu fields the attach rebinds (private in cpu.ts: typed arrays of the same type and length, so its code is unchanged). */
-interface Rebindable { lo: Int32Array; hi: Int32Array; rTagLo: Int32Array; rTagHi: Int32Array; rPhys: Int32Array; wTagLo: Int32Array; wTagHi: Int32Array; wPhys: Int32Array }
+/** Largest RAM one WebAssembly.Memory holds after the state area (4 GiB minus a page, less RAM_BASE). */
+export const MAX_WASM_RAM = 4 * 1024 * 1024 * 1024 - 65536 - RAM_BASE;
+
+/** The Cpu's register and TLB arrays (cpu.ts allocates them here: in a WasmMachine's memory, or plain). */
+export interface CpuArrays { lo: Int32Array; hi: Int32Array; rTagLo: Int32Array; rTagHi: Int32Array; rPhys: Int32Array; wTagLo: Int32Array; wTagHi: Int32Array; wPhys: Int32Array }
+
+/** How the backend compiles (bench/wasm.ts compares the choices; the defaults are the product's). */
+export interface WasmBackendOptions {
+  /** Put a hot block and the blocks it goes on to in one function (region.ts) when all are inline (default true). */
+  regions?: boolean;
+  /** A block that branches to itself loops inside its function (default true). */
+  loops?: boolean;
+  /** Time compilation into stats.compileSeconds (host time: for benchmarks; the emulation never reads it). */
+  timing?: boolean;
+  /** Count each compiled block's calls (slows every call: for profiles only). */
+  calls?: Map<unknown, number>;
+}
+
+/** What the backend compiled. */
+export interface BackendStats { compiled: number; wasmBytes: number; loops: number; handlers: number; compileSeconds: number; regions: number; regionBlocks: number }
 
 export class WasmMachine {
   readonly memory: WebAssembly.Memory;
@@ -33,13 +53,22 @@ export class WasmMachine {
   readonly ram: Uint8Array;
   /** Int32 view of the state area (registers, flags, RIP, status words). */
   readonly s32: Int32Array;
+  /** How it compiles from now on (a benchmark may change them before the first compile). */
+  readonly options: WasmBackendOptions;
+  readonly stats: BackendStats = { compiled: 0, wasmBytes: 0, loops: 0, handlers: 0, compileSeconds: 0, regions: 0, regionBlocks: 0 };
   private flatMemory: FlatMemory | null = null;
+  private cpuArrays: CpuArrays | null = null;
 
-  constructor(ramSize: number) {
+  /** Whether `ramSize` bytes of RAM fit in one WebAssembly.Memory after the state area. */
+  static fits(ramSize: number): boolean { return ramSize <= MAX_WASM_RAM; }
+
+  constructor(ramSize: number, options: WasmBackendOptions = {}) {
+    if (!WasmMachine.fits(ramSize)) throw new RangeError(`WasmMachine: ${ramSize} bytes of RAM do not fit in one WebAssembly.Memory (at most ${MAX_WASM_RAM})`);
     const pages = Math.ceil((RAM_BASE + ramSize) / 65536);
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages });
     this.ram = new Uint8Array(this.memory.buffer, RAM_BASE, ramSize);
     this.s32 = new Int32Array(this.memory.buffer, 0, RAM_BASE / 4);
+    this.options = options;
   }
 
   /** A FlatMemory over this RAM (for tests and embedding; a machine's own RAM class may take `ram` instead). */
@@ -47,23 +76,27 @@ export class WasmMachine {
 
   get pages(): number { return this.memory.buffer.byteLength / 65536; }
 
-  /**
-   * Move a Cpu built over this RAM onto the shared memory: its register
-   * arrays and TLB become views into it (contents kept). Call before running.
-   */
-  attach(cpu: Cpu): void {
-    if (cpu.ram.buffer !== this.memory.buffer || cpu.ram.byteOffset !== RAM_BASE) throw new Error('WasmMachine.attach: the Cpu does not run over this machine\'s RAM');
-    const c = cpu as unknown as Rebindable;
+  /** The register and TLB arrays of the one Cpu that runs on this machine: views into the state area. */
+  claimCpuArrays(): CpuArrays {
+    if (this.cpuArrays !== null) throw new Error('WasmMachine: a Cpu already runs on this machine');
     const buf = this.memory.buffer;
-    const move = (key: keyof Rebindable, at: number, n: number) => {
-      const old = c[key];
-      if (old.length !== n) throw new Error(`WasmMachine.attach: Cpu.${key} has ${old.length} entries, the layout ${n}`);
-      const v = new Int32Array(buf, at, n);
-      v.set(old);
-      c[key] = v;
+    const v = (at: number, n: number) => new Int32Array(buf, at, n);
+    return this.cpuArrays = {
+      lo: v(REG_LO, 16), hi: v(REG_HI, 16),
+      rTagLo: v(R_TAG_LO, TLB_ENTRIES), rTagHi: v(R_TAG_HI, TLB_ENTRIES), rPhys: v(R_PHYS, TLB_ENTRIES),
+      wTagLo: v(W_TAG_LO, TLB_ENTRIES), wTagHi: v(W_TAG_HI, TLB_ENTRIES), wPhys: v(W_PHYS, TLB_ENTRIES),
     };
-    move('lo', REG_LO, 16); move('hi', REG_HI, 16);
-    move('rTagLo', R_TAG_LO, TLB_ENTRIES); move('rTagHi', R_TAG_HI, TLB_ENTRIES); move('rPhys', R_PHYS, TLB_ENTRIES);
-    move('wTagLo', W_TAG_LO, TLB_ENTRIES); move('wTagHi', W_TAG_HI, TLB_ENTRIES); move('wPhys', W_PHYS, TLB_ENTRIES);
   }
+}
+
+/** A Cpu's register and TLB arrays: in `m`'s memory, or plain arrays (m null). TLB read/write tags start invalid (1). */
+export function cpuArrays(m: WasmMachine | null, tlbEntries: number): CpuArrays {
+  if (m !== null && tlbEntries !== TLB_ENTRIES) throw new Error(`WasmMachine: the Cpu's TLB has ${tlbEntries} entries, the layout ${TLB_ENTRIES}`);
+  const a = m !== null ? m.claimCpuArrays() : {
+    lo: new Int32Array(16), hi: new Int32Array(16),
+    rTagLo: new Int32Array(tlbEntries), rTagHi: new Int32Array(tlbEntries), rPhys: new Int32Array(tlbEntries),
+    wTagLo: new Int32Array(tlbEntries), wTagHi: new Int32Array(tlbEntries), wPhys: new Int32Array(tlbEntries),
+  };
+  a.rTagLo.fill(1); a.wTagLo.fill(1);
+  return a;
 }
