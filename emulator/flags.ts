@@ -137,24 +137,33 @@ export function setCfOf(c: Cpu, cf: number, of: number): void {
   c.fOp = 8 /* Result */;
 }
 
+/**
+ * Condition cc after the 32-bit compare a - b, from its operands: 1 or 0,
+ * or -1 for the conditions they do not answer alone (o, no, s, ns, p, np).
+ */
+export function subCondition32(cc: number, a: number, b: number): number {
+  switch (cc) {
+    case 2: return (a >>> 0) < (b >>> 0) ? 1 : 0;
+    case 3: return (a >>> 0) >= (b >>> 0) ? 1 : 0;
+    case 4: return a === b ? 1 : 0;
+    case 5: return a !== b ? 1 : 0;
+    case 6: return (a >>> 0) <= (b >>> 0) ? 1 : 0;
+    case 7: return (a >>> 0) > (b >>> 0) ? 1 : 0;
+    case 12: return a < b ? 1 : 0;
+    case 13: return a >= b ? 1 : 0;
+    case 14: return a <= b ? 1 : 0;
+    case 15: return a > b ? 1 : 0;
+    default: return -1;
+  }
+}
+
 /** Evaluate condition code cc (0..15, the x86 encoding order O NO B AE E NE BE A S NS P NP L GE LE G). */
 export function condition(c: Cpu, cc: number): boolean {
   // The compare-and-branch pair is the hottest case: answer it from the operands.
   if (c.fOp === 3 /* Sub */ && c.fSize >= 32) {
     if (c.fSize === 32) {
-      const a = c.fA, b = c.fB;
-      switch (cc) {
-        case 2: return (a >>> 0) < (b >>> 0);
-        case 3: return (a >>> 0) >= (b >>> 0);
-        case 4: return a === b;
-        case 5: return a !== b;
-        case 6: return (a >>> 0) <= (b >>> 0);
-        case 7: return (a >>> 0) > (b >>> 0);
-        case 12: return a < b;
-        case 13: return a >= b;
-        case 14: return a <= b;
-        case 15: return a > b;
-      }
+      const v = subCondition32(cc, c.fA, c.fB);
+      if (v !== -1) return v === 1;
     } else {
       switch (cc) {
         case 4: return c.fA === c.fB && c.fAh === c.fBh;

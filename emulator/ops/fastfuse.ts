@@ -6,25 +6,14 @@
 // instruction, so the run loop counts both.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
-import { condition } from '../flags.ts';
+import { condition, subCondition32 } from '../flags.ts';
 
 /** Condition cc of a 32-bit a - b (r: the difference). */
 function cmp32(c: Cpu, cc: number, a: number, b: number, r: number): boolean {
-  switch (cc) {
-    case 2: return (a >>> 0) < (b >>> 0);
-    case 3: return (a >>> 0) >= (b >>> 0);
-    case 4: return a === b;
-    case 5: return a !== b;
-    case 6: return (a >>> 0) <= (b >>> 0);
-    case 7: return (a >>> 0) > (b >>> 0);
-    case 8: return r < 0;
-    case 9: return r >= 0;
-    case 12: return a < b;
-    case 13: return a >= b;
-    case 14: return a <= b;
-    case 15: return a > b;
-    default: return condition(c, cc); // o, no, p, np from the recorded flags
-  }
+  if (cc === 8) return r < 0;
+  if (cc === 9) return r >= 0;
+  const v = subCondition32(cc, a, b);
+  return v !== -1 ? v === 1 : condition(c, cc); // o, no, p, np from the recorded flags
 }
 
 /** Condition cc of a 64-bit (ah:al) - (bh:bl) (rh: the difference's high half). */

@@ -4,8 +4,9 @@
 // (every register, RFLAGS, RIP, the clock, memory) must be what the
 // interpreter alone gives at the same point.
 import { describe, it, expect } from 'vitest';
-import { Cpu, FlatMemory, Stop, captureState, CR0_PG } from '../../emulator/index.ts';
+import { Cpu, FlatMemory, Stop, captureState } from '../../emulator/index.ts';
 import { assemble } from './assemble.ts';
+import { walkProgram, cmpLoadBranchProgram, mapFirst2MiB } from './programs.ts';
 
 const CODE = 0x1000, DATA = 0x20000;
 
@@ -14,15 +15,7 @@ function machine(code: Uint8Array, threshold: number): Cpu {
   mem.write(CODE, code);
   const cpu = new Cpu({ memory: mem });
   cpu.resetFlat64();
-  // 4-level paging mapping the first 2 MiB (one large page): an access at 0x200000 or above raises #PF.
-  const pml4 = 0x70000, pdpt = 0x71000, pd = 0x72000;
-  const le = (v: number) => new Uint8Array(Uint32Array.of(v).buffer);
-  mem.write(pml4, le(pdpt | 3));
-  mem.write(pdpt, le(pd | 3));
-  mem.write(pd, Uint8Array.of(0x83));
-  cpu.cr3Lo = pml4;
-  cpu.cr0 |= CR0_PG;
-  cpu.updateMode();
+  mapFirst2MiB(cpu, (a, bytes) => mem.write(a, bytes));
   cpu.jitThreshold = threshold;
   cpu.setRip(BigInt(CODE));
   cpu.setReg(4, 0x80000n);
@@ -45,23 +38,7 @@ function same(source: string, slices: number[], threshold = 2): Stop[] {
   return stops;
 }
 
-// rbx walks up to the end of the mapping: the load there raises #PF in a block that already ran compiled.
-const WALK = `
-  mov rbx, 0x1fff00
-  xor ecx, ecx
-  mov edi, ${DATA}
-top:
-  add edx, ecx
-  lea r8, [rdx + rcx*4 + 7]
-  mov r9, r8
-  shl r9, 3
-  xor r10d, r10d
-  mov rax, [rbx]
-  mov [rdi + rcx*8], r9
-  add rbx, 16
-  inc ecx
-  sub r8, rax
-  jmp top`;
+const WALK = walkProgram(DATA);
 
 describe('compiled code holds registers in locals', () => {
   it('a load that faults leaves the registers as before it (and the flags, RIP and clock)', () => {
@@ -124,22 +101,7 @@ describe('compiled code holds registers in locals', () => {
   });
 
   it('a 16-bit load between a compare and its branch leaves the branch on the compare', () => {
-    // The load once went through the scratch local the compare's known-flags shortcut reads (emit.ts).
-    same(`
-      mov ecx, 100
-      mov ebp, ${DATA}
-      xor esi, esi
-    top:
-      mov eax, 5
-      mov ebx, 5
-      cmp eax, ebx
-      mov dx, word ptr [rbp]
-      je equal
-      add esi, 48
-    equal:
-      dec ecx
-      jnz top
-      hlt`, [100_000]);
+    same(cmpLoadBranchProgram(DATA), [100_000]);
   });
 
   it('a looping block that writes its own code page ends its pass there (the block is decoded again)', () => {

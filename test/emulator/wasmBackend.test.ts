@@ -6,12 +6,13 @@
 // RIP, clock and memory; loops, faults, budget stops and writes into code
 // must come out as the interpreter has them.
 import { describe, it, expect } from 'vitest';
-import { Cpu, FlatMemory, Stop, captureState, CR0_PG } from '../../emulator/index.ts';
+import { Cpu, FlatMemory, Stop, captureState } from '../../emulator/index.ts';
 import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
 import { encodeModule, I32 } from '../../emulator/jit/wasm/encode.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from '../../emulator/jit/wasm/flags.ts';
 import { condition, getCF } from '../../emulator/flags.ts';
 import { assemble } from './assemble.ts';
+import { walkProgram, cmpLoadBranchProgram, mapFirst2MiB } from './programs.ts';
 
 const CODE = 0x1000, DATA = 0x20000, STACK = 0x80000, RAM = 4 << 20;
 const FIELDS = ['fOp', 'fSize', 'fA', 'fAh', 'fB', 'fBh', 'fR', 'fRh', 'fAux'] as const;
@@ -32,14 +33,7 @@ function machine(code: Uint8Array, mode: Mode): Cpu {
   mem.write(CODE, code);
   const cpu = m !== null ? new Cpu({ memory: mem, wasm: m }) : new Cpu({ memory: mem });
   cpu.resetFlat64();
-  const pml4 = 0x70000, pdpt = 0x71000, pd = 0x72000;
-  const le = (v: number) => new Uint8Array(Uint32Array.of(v).buffer);
-  mem.write(pml4, le(pdpt | 3));
-  mem.write(pdpt, le(pd | 3));
-  mem.write(pd, Uint8Array.of(0x83));
-  cpu.cr3Lo = pml4;
-  cpu.cr0 |= CR0_PG;
-  cpu.updateMode();
+  mapFirst2MiB(cpu, (a, bytes) => mem.write(a, bytes));
   cpu.jitThreshold = mode === 'interp' ? 0 : 2;
   cpu.setRip(BigInt(CODE));
   cpu.setReg(4, BigInt(STACK));
@@ -196,22 +190,7 @@ function same(source: string, slices: number[], expectRegions = false): Stop[] {
   return stops;
 }
 
-const WALK = `
-  mov rbx, 0x1fff00
-  xor ecx, ecx
-  mov edi, ${DATA}
-top:
-  add edx, ecx
-  lea r8, [rdx + rcx*4 + 7]
-  mov r9, r8
-  shl r9, 3
-  xor r10d, r10d
-  mov rax, [rbx]
-  mov [rdi + rcx*8], r9
-  add rbx, 16
-  inc ecx
-  sub r8, rax
-  jmp top`;
+const WALK = walkProgram(DATA);
 
 // A loop of several blocks (a region), walking up to the end of the mapping.
 const BRANCHY = `
@@ -307,21 +286,7 @@ describe('Wasm blocks in the run loop', () => {
   });
 
   it('a 16-bit load between a compare and its branch does not disturb the branch', () => {
-    // (The JS backend once got this wrong: emit.ts's 16-bit load wrote the local its jcc shortcut reads.)
-    same(`
-      mov ecx, 50
-      mov ebp, ${DATA}
-    top:
-      mov eax, 5
-      mov ebx, 5
-      cmp eax, ebx
-      mov dx, word ptr [rbp]
-      je same
-      add esi, 1
-    same:
-      dec ecx
-      jnz top
-      hlt`, [1_000_000], true);
+    same(cmpLoadBranchProgram(DATA), [1_000_000], true);
   });
 
   it('a sha256-like round loop (rotates, 32-bit ALU, stack loads and stores)', () => {
