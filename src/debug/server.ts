@@ -27,6 +27,9 @@ export interface GdbServer {
   close(): Promise<void>;
 }
 
+/** How long a new client waits for the attached one's queued close before it is refused. */
+const CLOSE_GRACE_MS = 300;
+
 /** How long a refused client gets to send its first packet before it is closed anyway. */
 const REFUSE_WAIT_MS = 2000;
 
@@ -86,9 +89,8 @@ export function startGdbServer(opts: GdbServerOptions): Promise<GdbServer> {
     socket.resume();
   };
 
-  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
-    socket.setNoDelay(true);
-    socket.on('error', () => undefined); // until a handler below takes over
+  const accept = (socket: net.Socket) => {
+    if (socket.destroyed) return;
     if (client !== null) { socket.resume(); refuse(socket); return; }
     // A session that just ended may still be stopping the target: the new client waits for that.
     client = socket;
@@ -96,6 +98,19 @@ export function startGdbServer(opts: GdbServerOptions): Promise<GdbServer> {
       if (socket.destroyed) { if (client === socket) client = null; return; }
       attach(socket);
     }).catch((e) => { log(`accepting ${peer(socket)} failed: ${(e as Error).message}`); if (client === socket) client = null; socket.destroy(); });
+  };
+
+  const server = net.createServer({ pauseOnConnect: true }, (socket) => {
+    socket.setNoDelay(true);
+    socket.on('error', () => undefined); // until a handler below takes over
+    const old = client;
+    if (old === null) { accept(socket); return; }
+    // A client that went away while a long slice of the run held the event loop may have its close still queued
+    // behind this connection: wait for it a moment before refusing.
+    refused.add(socket); // closed with the server meanwhile
+    const decide = () => { clearTimeout(timer); old.off('close', decide); refused.delete(socket); accept(socket); };
+    const timer = setTimeout(decide, CLOSE_GRACE_MS);
+    old.once('close', decide);
   });
 
   return new Promise<GdbServer>((resolve, reject) => {
