@@ -1,5 +1,5 @@
-// The WebAssembly block backend (an experiment measured against the JS
-// backend, docs/cpu-core.md): a block becomes one Wasm function over the
+// The WebAssembly block backend (the default block compiler,
+// docs/cpu-core.md): a block becomes one Wasm function over the
 // shared memory of machine.ts. Guest registers are i64 locals, loaded from
 // the register file at entry and stored back at the exit; the lazy-flag
 // fields are i32 locals that end up in the Cpu exactly as the JS backend
@@ -11,18 +11,17 @@
 import type { Cpu } from '../../cpu.ts';
 import type { Block, Insn } from '../../insn.ts';
 import { jcc, jmpRel } from '../../ops/branch.ts';
-import { inlineCheckMask } from '../compile.ts';
 import { Op, I32, encodeModule } from './encode.ts';
 import { Fn } from './fn.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
 import { Gen, liveness, inlineForm, IMPORTS, type Usage } from './gen.ts';
 import { form } from './forms.ts';
-import { memoryImports, importCalls, catchFault, type FaultBox } from './glue.ts';
+import { memoryImports, importCalls, catchFault, chainReady, type FaultBox } from './glue.ts';
 import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, FLAG_FIELDS } from './machine.ts';
 
 /** The block end: RIP after a jcc/jmp (or the next instruction), and a looping block's back edge. */
 function branch(g: Gen, i: Insn, top: number): boolean {
-  const f = g.f, b = g.blk;
+  const f = g.f;
   if (i.exec !== jcc && i.exec !== jmpRel) return false;
   if (i.exec === jcc) g.condition(i.op); else f.i32(1);
   f.set(g.t);
@@ -36,7 +35,6 @@ function branch(g: Gen, i: Insn, top: number): boolean {
     f.close();
   }
   f.i32(0).i64(i.tLo, i.tHi).i64(i.nextLo, i.nextHi).get(g.t).op(Op.select).mem(Op.i64Store, RIP);
-  void b;
   return true;
 }
 
@@ -74,7 +72,7 @@ function generate(b: Block, loops: boolean, prior: Usage | null): { gen: Gen; n:
   return { gen: g, n };
 }
 
-/** Whether a block is worth a Wasm function here: 64-bit code, a successor after it, nothing that stops blocks. */
+/** Whether a block compiles to Wasm: 64-bit code, not at a breakpoint (those go to the JS compiler). */
 export function wasmEligible(b: Block): boolean {
   return b.modeKey === 64 && !b.atBreakpoint && b.insns.length > 0;
 }
@@ -154,7 +152,7 @@ function wrap(b: Block, m: WasmMachine, cpu: Cpu, mod: WebAssembly.Module, u: Us
   const c = cpu;
   const sync = loops ? () => { c.icount = st.i0 + s[PASSES / 4]! * n; } : () => {};
   const caught = (e: unknown): void => { catchFault(st, e); };
-  const ready = () => c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0;
+  const ready = () => chainReady(c);
   const imports = {
     mem: m.memory,
     ...memoryImports(c, s, (pos) => insns[pos]!, sync, st),
@@ -193,5 +191,3 @@ function wrap(b: Block, m: WasmMachine, cpu: Cpu, mod: WebAssembly.Module, u: Us
   return factory(s, st, run, ready, slowExit);
 }
 
-/** Cpu.checks bits the Wasm block cannot honour (the same as the JS block's). */
-export function wasmCheckMask(b: Block): number { return inlineCheckMask(b, 64); }

@@ -16,9 +16,6 @@ export const IMPORTS: { name: string; type: FuncType }[] = [
   { name: 'call', type: { params: [I32], results: [I32] } },
 ];
 
-/** Calls of the slow-path imports since start (statistics: reads and writes that missed the inline TLB check). */
-export const importCalls = { rd: 0, wr: 0, call: 0 };
-
 /** Flag field bits (FLAG_FIELDS order). */
 export const F_OP = 1, F_SIZE = 2, F_A = 4, F_AH = 8, F_B = 16, F_BH = 32, F_R = 64, F_RH = 128, F_AUX = 256, F_ALL = 511;
 

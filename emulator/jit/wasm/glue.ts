@@ -11,6 +11,15 @@ import { FAULT, STOP, OUT_HI } from './machine.ts';
 /** Calls of the imports since start (statistics: accesses that missed the inline TLB check, handler calls). */
 export const importCalls = { rd: 0, wr: 0, call: 0 };
 
+/**
+ * Whether nothing asks the run loop to look between blocks (no per-block
+ * hook, step limit, debug registers or TF): a looping block or a region may
+ * then go on by itself up to its budget.
+ */
+export function chainReady(c: Cpu): boolean {
+  return c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0;
+}
+
 /** Where the imports leave a caught fault for the wrapper to rethrow. */
 export interface FaultBox { fault: CpuFault | null }
 

@@ -15,7 +15,7 @@ import { Fn } from './fn.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
 import { Gen, liveness, inlineForm, IMPORTS, F_ALL, type Usage } from './gen.ts';
 import { form } from './forms.ts';
-import { memoryImports, type FaultBox } from './glue.ts';
+import { memoryImports, chainReady, type FaultBox } from './glue.ts';
 import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, CUR_BLOCK, FLAG_FIELDS } from './machine.ts';
 
 const DONE = PASSES;
@@ -146,7 +146,7 @@ function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Mo
   const st: FaultBox & { i0: number } = { fault: null, i0: 0 };
   const at = (pos: number) => blocks[s[CUR_BLOCK / 4]!]!.insns[pos]!;
   const sync = () => { c.icount = st.i0 + s[DONE / 4]!; };
-  const ready = () => c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0;
+  const ready = () => chainReady(c);
   const imports = {
     mem: m.memory,
     ...memoryImports(c, s, at, sync, st),
