@@ -50,18 +50,20 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
   const marks: { phase: string; icount: number; wall: number; cpu: number }[] = [];
   let stats: BackendStats | null = null;
   let blocksCompiled = () => 0;
+  const calls = process.env.BENCH_PROFILE ? new Map<unknown, number>() : undefined;
   const r = bootKexec({
     kernel: BOOTS[work]!, cmdline: DEFAULT_CMDLINE, maxInstructions: 30_000_000_000, jit: mode === 'js' ? 'js' : 'wasm',
     prepare: (m) => {
       const w = m.cpu.wasm;
       if ((w === null) !== (mode === 'js')) throw new Error(`bench: ${mode} but the machine has ${w === null ? 'no' : 'a'} Wasm backend`);
-      if (w !== null) { Object.assign(w.options, backendOptions(mode)); stats = w.stats; }
+      if (w !== null) { Object.assign(w.options, backendOptions(mode), calls ? { calls } : {}); stats = w.stats; }
       blocksCompiled = () => m.cpu.blocksCompiled;
       marks.push({ phase: 'purgatory', icount: 0, wall: now(), cpu: cpuNow() });
     },
   }, { observers: [{ onPhase(run, phase) { marks.push({ phase, icount: run.machine.cpu.icount, wall: now(), cpu: cpuNow() }); } }] });
   marks.push({ phase: 'end', icount: r.instructions, wall: now(), cpu: cpuNow() });
   if (process.env.BENCH_PROFILE) console.error('imports called:', JSON.stringify(C.importCalls));
+  if (calls !== undefined) await printHotBlocks(calls, 40);
   const phases = marks.slice(0, -1).map((m, k) => ({ phase: m.phase, instructions: marks[k + 1]!.icount - m.icount, wall: marks[k + 1]!.wall - m.wall, cpu: marks[k + 1]!.cpu - m.cpu }));
   const st = stats as BackendStats | null;
   return {
@@ -75,6 +77,16 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
 function backendOptions(mode: string): WasmBackendOptions {
   if (!['wasm', 'wasm-block', 'wasm-noloop'].includes(mode)) throw new Error(`bench/wasm.ts: unknown mode ${mode}`);
   return { regions: mode === 'wasm', loops: mode !== 'wasm-noloop', timing: true };
+}
+
+/** BENCH_PROFILE=1 with --child: the hottest compiled functions (calls, instructions, what ends them, the handler calls left in them). */
+async function printHotBlocks(calls: Map<unknown, number>, top = 25): Promise<void> {
+  const G = await distModule<typeof import('../emulator/jit/wasm/gen.ts')>('emulator/jit/wasm/gen.js');
+  for (const [b, k] of ([...calls] as [import('../emulator/insn.ts').Block, number][]).sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, top)) {
+    const out = new Map<string, number>();
+    for (const i of b.insns) if (G.inlineForm(i) === null) out.set(i.exec.name, (out.get(i.exec.name) ?? 0) + 1);
+    console.error(`0x${(b.ripLo >>> 0).toString(16)} ${b.insns.length} insns, ${k} calls, ${(k * b.insns.length / 1e6).toFixed(1)} M insns (first-pass), ends ${b.insns[b.insns.length - 1]!.exec.name}; handler calls: ${[...out].map(([n, c]) => `${n} ${c}`).join(', ') || 'none'}`);
+  }
 }
 
 async function child(mode: string, work: string): Promise<Result> {
@@ -144,12 +156,7 @@ async function child(mode: string, work: string): Promise<Result> {
   }
   const wall = Number(process.hrtime.bigint() - t0) / 1e9;
   const u = process.cpuUsage(u0);
-  if (calls !== undefined) {
-    // BENCH_PROFILE=1 with --child: the hottest blocks (calls, instructions, what ends them).
-    for (const [b, k] of ([...calls] as [import('../emulator/insn.ts').Block, number][]).sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, 15)) {
-      console.error(`0x${(b.ripLo >>> 0).toString(16)} ${b.insns.length} insns, ${k} calls, ${(k * b.insns.length / 1e6).toFixed(1)} M insns (first-pass), ends ${b.insns[b.insns.length - 1]!.exec.name}`);
-    }
-  }
+  if (calls !== undefined) await printHotBlocks(calls);
   if (stop !== E.Stop.Halt) throw new Error(`${work} under ${mode} did not finish: stop ${stop} ${cpu.lastFault?.message ?? ''} at rip 0x${cpu.getRip().toString(16)}`);
   return { mode, work, insns: cpu.icount, wall, cpu: (u.user + u.system) / 1e6, result: check(), compiled: cpu.blocksCompiled, wasmBytes: stats?.wasmBytes ?? 0, compileCpu: stats?.compileSeconds ?? 0, regions: stats?.regions ?? 0 };
 }

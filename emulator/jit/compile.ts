@@ -7,7 +7,8 @@ import type { Cpu } from '../cpu.ts';
 import type { Block, Insn } from '../insn.ts';
 import type { BlockCache } from '../blockcache.ts';
 import { condition, getCF } from '../flags.ts';
-import { emit, CUR, type EmitState } from './emit.ts';
+import { emit, CUR, inlineStack, type EmitState } from './emit.ts';
+import { stackCanonical } from '../ops/stack.ts';
 import { lea } from '../ops/move.ts';
 import { CHECK_AC, CHECK_DBG } from '../regs.ts';
 import { jcc, jmpRel } from '../ops/branch.ts';
@@ -284,7 +285,7 @@ export function blockSource(b: Block, codeBits: number, successors: RegionNode[]
   const loops = inline(l, codeBits) && !b.atBreakpoint
     && (l.exec === jcc || l.exec === jmpRel) && l.tLo === b.ripLo && l.tHi === b.ripHi;
   const regs = new RegLocals(loops);
-  const g: Gen = { codeBits, names: ['cond', 'cf'], values: [condition, getCF], regs, headSites: [], otherSites: [], calls: false };
+  const g: Gen = { codeBits, names: ['cond', 'cf', 'stk'], values: [condition, getCF, stackCanonical], regs, headSites: [], otherSites: [], calls: false };
   const lines = segment(g, b, 'i', true, loops || successors.length > 0);
   const ready = 'c.beforeBlock === null && c.stepLimit === 0 && c.dbg === 0 && (c.flagsSys & 0x100) === 0';
   if (loops) {
@@ -319,6 +320,7 @@ function blockName(b: Block): string {
 export function inlineCheckMask(b: Block, codeBits: number): number {
   let m = 0;
   for (const i of b.insns) {
+    if (inlineStack(i, codeBits)) { m |= CHECK_AC | CHECK_DBG; continue; }
     if (i.msize === 0 || (i.a !== -1 && i.b !== -1) || i.exec === lea) continue;
     if (!inline(i, codeBits)) continue;
     m |= CHECK_AC | CHECK_DBG;

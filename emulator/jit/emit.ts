@@ -10,6 +10,8 @@ import { jcc, jmpRel } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
 import { shiftHandler, ShiftOp } from '../ops/shift.ts';
 import { imul2 } from '../ops/muldiv.ts';
+import { pushOp, popOp } from '../ops/stack.ts';
+import { bswap } from '../ops/bits.ts';
 
 /** What the block knows about the flags: the last flag-setting instruction was emitted inline with these locals. */
 export interface FlagsKnown { kind: 'sub' | 'add' | 'logic'; size: 32 | 64 }
@@ -353,6 +355,41 @@ function shiftCl64(i: Insn, st: EmitState): Emitted | null {
   return { code: `b = lo[1] & 63; if (b !== 0) { a = lo[${A}]; ah = hi[${A}]; ${code} lo[${A}] = r; hi[${A}] = rh;${flags} }`, mayFault: false, writesMemory: false };
 }
 
+/** A byte swap of the 32-bit value of `v` (an expression read once into `t`, a scratch local). */
+function bswap32(t: string, v: string): string {
+  return `${t} = ${v}; ${t} = (${t} << 24) | ((${t} & 65280) << 8) | ((${t} >>> 8) & 65280) | (${t} >>> 24);`;
+}
+
+/**
+ * push r64 / push imm (64-bit code, where the stack is flat and 64 bits
+ * wide): the store first, then RSP, so a fault leaves RSP as it was. A
+ * non-canonical stack address is #SS (stk), not the #GP of other operands.
+ * push rsp stores the old value (read before RSP moves).
+ */
+function push64(i: Insn): Emitted {
+  const [vl, vh] = i.a === -2 ? [`${i.immLo}`, `${i.immHi}`] : [`lo[${i.a}]`, `hi[${i.a}]`];
+  return {
+    code: `el = (lo[4] - 8) | 0; eh = (lo[4] >>> 0) < 8 ? (hi[4] - 1) | 0 : hi[4]; ${CUR} stk(c, el, eh); c.write64(el, eh, ${vl}, ${vh}); lo[4] = el; hi[4] = eh;`,
+    mayFault: true, writesMemory: true,
+  };
+}
+
+/** pop r64 (64-bit code): the load, RSP up by 8, then the register (pop rsp keeps the loaded value). */
+function pop64(i: Insn): Emitted {
+  return {
+    code: `el = lo[4]; eh = hi[4]; ${CUR} stk(c, el, eh); x = c.read64(el, eh); s = c.outHi; `
+      + `lo[4] = (el + 8) | 0; hi[4] = (el >>> 0) > 4294967287 ? (eh + 1) | 0 : eh; lo[${i.a}] = x; hi[${i.a}] = s;`,
+    mayFault: true, writesMemory: false,
+  };
+}
+
+/** Whether an instruction is a push or pop the compilers emit inline (its stack access bypasses the handler's #AC and data breakpoint checks). */
+export function inlineStack(i: Insn, codeBits: number): boolean {
+  if (codeBits !== 64 || i.size !== 64) return false;
+  const regA = i.a >= 0 && i.a < 16;
+  return (i.exec === pushOp && (regA || i.a === -2)) || (i.exec === popOp && regA);
+}
+
 /** Emit one instruction inline, or return null to call its handler. */
 export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emitted | null {
   const regA = i.a >= 0 && i.a < 16, regB = i.b >= 0 && i.b < 16;
@@ -436,6 +473,11 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
     const code = i.a < 16 ? `lo[${i.a}] = (lo[${i.a}] & -256) | (${cond} ? 1 : 0);` : `lo[${i.a - 16}] = (lo[${i.a - 16}] & ~0xff00) | (${cond} ? 256 : 0);`;
     return { code, mayFault: false, writesMemory: false };
   }
+  if (h === bswap && regA && i.size === 32) return { code: `${bswap32('x', `lo[${i.a}]`)} lo[${i.a}] = x; hi[${i.a}] = 0;`, mayFault: false, writesMemory: false };
+  if (h === bswap && regA && i.size === 64) {
+    return { code: `${bswap32('x', `lo[${i.a}]`)} ${bswap32('s', `hi[${i.a}]`)} lo[${i.a}] = s; hi[${i.a}] = x;`, mayFault: false, writesMemory: false };
+  }
+  if (inlineStack(i, codeBits)) return h === pushOp ? push64(i) : pop64(i);
   if (h === jmpRel) return { code: `c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`, mayFault: false, writesMemory: false };
   if (h === jcc) {
     const known = st.flags ? knownCondition(st.flags, i.op) : null;

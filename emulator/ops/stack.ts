@@ -9,6 +9,12 @@ import { Seg } from '../regs.ts';
 import { arithFlags, ARITH_FLAGS } from '../flags.ts';
 import { readA, storeA, getReg, setReg, setR16 } from './operands.ts';
 
+/** #SS(0) unless (lo, hi) is canonical: a 64-bit stack access (compiled push and pop call it on their slow path). */
+export function stackCanonical(c: Cpu, lo: number, hi: number): void {
+  const t = hi >> c.canonShift;
+  if (t !== 0 && t !== -1) throw new CpuFault(Vector.SS, 0, `non-canonical stack address 0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`);
+}
+
 /**
  * Linear address of a stack access of `size` bytes at offset (lo, hi) into
  * c.eaLo/c.eaHi. 64-bit mode: #SS(0) for a non-canonical address (not the
@@ -17,8 +23,7 @@ import { readA, storeA, getReg, setReg, setR16 } from './operands.ts';
  */
 function stackLinear(c: Cpu, lo: number, hi: number, size: number, access: number): void {
   if (c.stackBits === 64) {
-    const t = hi >> c.canonShift;
-    if (t !== 0 && t !== -1) throw new CpuFault(Vector.SS, 0, `non-canonical stack address 0x${(hi >>> 0).toString(16)}${(lo >>> 0).toString(16).padStart(8, '0')}`);
+    stackCanonical(c, lo, hi);
     if (c.checks !== 0) checkStack64(c, lo, hi, size >> 3, access);
     c.eaLo = lo; c.eaHi = hi; return;
   }

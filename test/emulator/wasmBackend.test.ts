@@ -107,9 +107,9 @@ function randomInsn(r: () => number): string {
     case 21: return `${(r() & 1) ? 'inc' : 'dec'} ${(r() & 1) ? pick(R64) : pick(R32)}`;
     case 22: return (r() & 1) ? `cmov${pick(CC)} ${pick(R64)}, ${pick(R64)}` : `cmov${pick(CC)} ${pick(R32)}, ${pick(R32)}`;
     case 23: return `set${pick(CC)} ${(r() & 1) ? pick(R8) : pick(R8H)}`;
+    case 24: { const k = r() % 5; return k === 0 ? `push ${imm32()}` : k === 1 ? `bswap ${(r() & 1) ? pick(R64) : pick(R32)}` : k === 2 ? `push ${pick(R64)}` : `pop ${pick(R64)}`; }
     // Handler calls between inline code.
-    case 24: return (r() & 1) ? `push ${pick(R64)}` : `pop ${pick(R64)}`;
-    case 25: return pick([`bsf ${pick(R32)}, ${pick(R32)}`, `movsx ${pick(R64)}, ${pick(R16)}`, `neg ${pick(R64)}`, `bswap ${pick(R32)}`, `xchg ${pick(R64)}, ${pick(R64)}`, `adc ${m('dword')}, ${pick(R32)}`]);
+    case 25: return pick([`bsf ${pick(R32)}, ${pick(R32)}`, `movsx ${pick(R64)}, ${pick(R16)}`, `neg ${pick(R64)}`, `xchg ${pick(R64)}, ${pick(R64)}`, `adc ${m('dword')}, ${pick(R32)}`, `push qword ptr [rbp + 8]`]);
     case 26: return `mov ${pick(R32)}, ${m('dword')}`;
     case 27: return `add ${m('dword')}, ${pick(R32)}`;
     case 28: return `cmp ${pick(R64)}, ${m('qword')}`;
@@ -287,6 +287,50 @@ describe('Wasm blocks in the run loop', () => {
 
   it('a 16-bit load between a compare and its branch does not disturb the branch', () => {
     same(cmpLoadBranchProgram(DATA), [1_000_000], true);
+  });
+
+  it('push and pop compiled inline: across pages and TLB misses, up to the #PF below the mapping', () => {
+    // RSP walks up 8 bytes a pass (two pops, one push) through 16 pages to the end of the mapping at 0x200000.
+    expect(same(`
+      mov rsp, 0x1f0000
+      mov ecx, 0x100000
+    top:
+      pop rdx
+      bswap rcx
+      push rcx
+      bswap edx
+      add rax, rdx
+      pop rsi
+      test ecx, 3
+      jnz skip
+      push -7
+      pop rdi
+    skip:
+      bswap rcx
+      dec ecx
+      jnz top
+      hlt`, [1_000_000], true)[0]).toBe(Stop.Fault);
+  });
+
+  it('a push with a non-canonical RSP is #SS in compiled code, as in the interpreter (not the #GP of other operands)', () => {
+    const code = assemble(`
+      movabs r10, 0x800000000010
+      mov ecx, 100
+    top:
+      cmp ecx, 1
+      cmove rsp, r10
+      push rax
+      pop rdx
+      dec ecx
+      jnz top
+      hlt`);
+    for (const mode of ['interp', 'js', 'wasm', 'wasm-region'] as const) {
+      const c = machine(code, mode);
+      expect(c.run(1_000_000), mode).toBe(Stop.Fault);
+      expect(c.lastFault?.vector, mode).toBe(12);
+      expect(c.getReg(4), mode).toBe(0x800000000010n);
+      if (mode !== 'interp') expect(c.blocksCompiled, mode).toBeGreaterThan(0);
+    }
   });
 
   it('a sha256-like round loop (rotates, 32-bit ALU, stack loads and stores)', () => {

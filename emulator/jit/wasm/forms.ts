@@ -7,6 +7,8 @@ import { AluOp, aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, in
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop, cmovcc, setcc } from '../../ops/move.ts';
 import { shiftHandler, ShiftOp } from '../../ops/shift.ts';
 import { imul2 } from '../../ops/muldiv.ts';
+import { pushOp, popOp } from '../../ops/stack.ts';
+import { bswap } from '../../ops/bits.ts';
 import { Op, I32 } from './encode.ts';
 import { Gen, F_OP, F_SIZE, F_A, F_AH, F_B, F_BH, F_R, F_RH, F_AUX, type Kind } from './gen.ts';
 
@@ -304,6 +306,39 @@ function imul32(g: Gen, i: Insn): void {
   g.known = null;
 }
 
+/** Byte-swap the i32 in g.t onto the stack: (x rotl 8) & 0x00ff00ff | (x rotr 8) & 0xff00ff00. */
+function bswap32(g: Gen): void {
+  g.f.get(g.t).i32(8).op(Op.i32Rotl).i32(0x00ff00ff).op(Op.i32And).get(g.t).i32(8).op(Op.i32Rotr).i32(0xff00ff00 | 0).op(Op.i32And).op(Op.i32Or);
+}
+
+/** bswap r32/r64 (flags untouched, so a known compare survives: g.t is the scratch). */
+function bswapReg(g: Gen, i: Insn): void {
+  const f = g.f, A = i.a;
+  if (i.size === 32) { g.getReg32(A); f.set(g.t); bswap32(g); g.setReg32(A); return; }
+  g.getReg32(A); f.set(g.t); bswap32(g); f.op(Op.i64ExtendI32U).i64(32, 0).op(Op.i64Shl);
+  g.getReg(A); f.i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64).set(g.t); bswap32(g); f.op(Op.i64ExtendI32U, Op.i64Or);
+  g.setReg(A);
+}
+
+/** push r64 / imm (emit.ts push64): the store at RSP - 8, then RSP; push rsp stores the old value. */
+function push64(g: Gen, i: Insn, last: boolean): void {
+  const f = g.f;
+  g.getReg(4); f.i64(8, 0).op(Op.i64Sub).set(g.ea);
+  if (i.a === -2) f.i64(i.immLo, i.immHi); else g.getReg(i.a);
+  f.set(g.T);
+  g.write(64, g.T, last, true);
+  f.get(g.ea); g.setReg(4);
+}
+
+/** pop r64 (emit.ts pop64): the load, RSP + 8, then the register (pop rsp keeps the loaded value). */
+function pop64(g: Gen, i: Insn): void {
+  const f = g.f;
+  g.getReg(4); f.set(g.ea);
+  g.read(64, false, true); f.set(g.T);
+  f.get(g.ea).i64(8, 0).op(Op.i64Add); g.setReg(4);
+  f.get(g.T); g.setReg(i.a);
+}
+
 /** One inline instruction; false when the form is not one this backend emits (then it is a handler call). */
 export function form(g: Gen, i: Insn, last: boolean): boolean {
   const f = g.f, h = i.exec;
@@ -369,6 +404,9 @@ export function form(g: Gen, i: Insn, last: boolean): boolean {
     else { g.getReg32(i.b - 16); f.i32(8).op(Op.i32ShrU).i32(255).op(Op.i32And); }
     g.setReg32(i.a); return true;
   }
+  if (h === bswap) { bswapReg(g, i); return true; }
+  if (h === pushOp) { push64(g, i, last); return true; }
+  if (h === popOp) { pop64(g, i); return true; }
   if (h === setcc) {
     const r = i.a < 16 ? i.a : i.a - 16, m = i.a < 16 ? 0xff : 0xff00;
     g.getReg(r); f.i64(~m, -1).op(Op.i64And);

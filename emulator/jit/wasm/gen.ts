@@ -7,6 +7,7 @@ import { emit } from '../emit.ts';
 import { Op, I32, I64, type FuncType } from './encode.ts';
 import { Fn } from './fn.ts';
 import { REG_LO, REG_HI, FLAGS, RIP, FAULT, OUT_HI, R_TAG_LO, R_TAG_HI, R_PHYS, W_TAG_LO, W_TAG_HI, W_PHYS, RAM_BASE, FLAG_FIELDS } from './machine.ts';
+import { STACK_ACCESS } from './glue.ts';
 
 // Function indices: the imports, then the block, then the flag helpers.
 export const RD = 0, WR = 1, CALL = 2; // 3: the block's function, then the flag helpers it uses
@@ -179,29 +180,29 @@ export class Gen {
   private hitAddress(write: boolean): void {
     this.f.get(this.ix).mem(Op.i32Load, write ? W_PHYS : R_PHYS).get(this.elo).i32(4095).op(Op.i32And).op(Op.i32Add);
   }
-  /** Read `size` bits at ea: i32 on the stack (zero-extended for 8/16), i64 for 64. */
-  read(size: number, rmw = false): void {
+  /** Read `size` bits at ea: i32 on the stack (zero-extended for 8/16), i64 for 64; `stack`: a miss checks for #SS (glue.ts). */
+  read(size: number, rmw = false, stack = false): void {
     const f = this.f, bytes = size / 8;
     this.tlbHit(bytes, rmw);
     f.open(Op.if, size === 64 ? I64 : I32);
     this.hitAddress(rmw);
     f.mem(size === 8 ? Op.i32Load8U : size === 16 ? Op.i32Load16U : size === 32 ? Op.i32Load : Op.i64Load, RAM_BASE);
     f.else();
-    f.i32(size | (rmw ? 256 : 0)).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64).i32(this.pos).call(RD);
+    f.i32(size | (rmw ? 256 : 0) | (stack ? STACK_ACCESS : 0)).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64).i32(this.pos).call(RD);
     if (size === 64) f.op(Op.i64ExtendI32U).i32(0).mem(Op.i64Load32U, OUT_HI).i64(32, 0).op(Op.i64Shl, Op.i64Or);
     f.i32(0).mem(Op.i32Load, FAULT);
     f.open(Op.if); this.exit(-(this.pos + 1)); f.close();
     f.close();
   }
-  /** Write `size` bits at ea from the i32 local `v` (the i64 local for 64). */
-  write(size: number, v: number, last: boolean): void {
+  /** Write `size` bits at ea from the i32 local `v` (the i64 local for 64); `stack` as for read. */
+  write(size: number, v: number, last: boolean, stack = false): void {
     const f = this.f, bytes = size / 8;
     this.tlbHit(bytes, true);
     f.open(Op.if);
     this.hitAddress(true);
     f.get(v).mem(size === 8 ? Op.i32Store8 : size === 16 ? Op.i32Store16 : size === 32 ? Op.i32Store : Op.i64Store, RAM_BASE);
     f.else();
-    f.i32(size).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64);
+    f.i32(size | (stack ? STACK_ACCESS : 0)).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64);
     if (size === 64) f.get(v).op(Op.i32WrapI64).get(v).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64);
     else f.get(v).i32(0);
     f.i32(this.pos).call(WR).tee(this.t);

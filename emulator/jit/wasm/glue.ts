@@ -7,6 +7,10 @@ import type { Cpu } from '../../cpu.ts';
 import type { Insn } from '../../insn.ts';
 import { CpuFault } from '../../fault.ts';
 import { FAULT, STOP, OUT_HI } from './machine.ts';
+import { stackCanonical } from '../../ops/stack.ts';
+
+/** The size bit of rd/wr for a push or pop: a non-canonical address is #SS (ops/stack.ts stackCanonical). */
+export const STACK_ACCESS = 512;
 
 /** Calls of the imports since start (statistics: accesses that missed the inline TLB check, handler calls). */
 export const importCalls = { rd: 0, wr: 0, call: 0 };
@@ -31,7 +35,7 @@ export function catchFault(box: FaultBox, e: unknown): void {
 
 /**
  * rd(kind, lo, hi, pos): read 8/16/32/64 bits (kind | 256: translated for a
- * write, as readRmw*), the high half of 64 in OUT_HI; a fault sets FAULT.
+ * write, as readRmw*; | STACK_ACCESS: a push or pop), the high half of 64 in OUT_HI; a fault sets FAULT.
  * wr(size, lo, hi, vlo, vhi, pos): 0, 1 when the write reached code
  * (blockExit), 2 on a fault. `at(pos)` names the instruction (c.cur) and
  * `sync` makes c.icount exact before anything can look at it.
@@ -42,6 +46,7 @@ export function memoryImports(c: Cpu, s: Int32Array, at: (pos: number) => Insn, 
       importCalls.rd++;
       c.cur = at(pos); sync();
       try {
+        if (kind & STACK_ACCESS) { stackCanonical(c, lo, hi); kind &= ~STACK_ACCESS; }
         let v: number;
         switch (kind) {
           case 8: v = c.read8(lo, hi); break;
@@ -61,6 +66,7 @@ export function memoryImports(c: Cpu, s: Int32Array, at: (pos: number) => Insn, 
       importCalls.wr++;
       c.cur = at(pos); sync();
       try {
+        if (size & STACK_ACCESS) { stackCanonical(c, lo, hi); size &= ~STACK_ACCESS; }
         switch (size) {
           case 8: c.write8(lo, hi, v); break;
           case 16: c.write16(lo, hi, v); break;
