@@ -5,6 +5,7 @@
 // reported; MIPS per wall second and per CPU-second (process.cpuUsage, all
 // threads: V8's background compilation of JS and Wasm included).
 //   BENCH_RUNS=n (5)  BENCH_MODES=js,wasm,wasm-block,wasm-noloop  BENCH_WORK=sha256,workload,tiny
+//   BENCH_REGION_BLOCKS=n: most blocks in a region (the backend's default otherwise)
 // Modes: js        the JS compiler (regions, loops inside) over plain typed arrays (`--jit js`)
 //        wasm      the Wasm backend as shipped (`--jit wasm`, the default): a hot block and up to 15 blocks it
 //                  went on to in one Wasm function (emulator/jit/wasm/region.ts), else one function per block
@@ -76,12 +77,14 @@ async function childBoot(mode: string, work: string): Promise<Result & { phases:
 /** The Wasm backend's options for a mode (timing: its compile time is reported). */
 function backendOptions(mode: string): WasmBackendOptions {
   if (!['wasm', 'wasm-block', 'wasm-noloop'].includes(mode)) throw new Error(`bench/wasm.ts: unknown mode ${mode}`);
-  return { regions: mode === 'wasm', loops: mode !== 'wasm-noloop', timing: true };
+  const regionBlocks = process.env.BENCH_REGION_BLOCKS ? Number(process.env.BENCH_REGION_BLOCKS) : undefined;
+  return { regions: mode === 'wasm', loops: mode !== 'wasm-noloop', timing: true, ...(regionBlocks ? { regionBlocks } : {}) };
 }
 
 /** BENCH_PROFILE=1 with --child: the hottest compiled functions (calls, instructions, what ends them, the handler calls left in them). */
 async function printHotBlocks(calls: Map<unknown, number>, top = 25): Promise<void> {
   const G = await distModule<typeof import('../emulator/jit/wasm/gen.ts')>('emulator/jit/wasm/gen.js');
+  console.error(`compiled functions called ${[...calls.values()].reduce((x, y) => x + y, 0)} times (from the run loop)`);
   for (const [b, k] of ([...calls] as [import('../emulator/insn.ts').Block, number][]).sort((x, y) => y[1] * y[0].insns.length - x[1] * x[0].insns.length).slice(0, top)) {
     const out = new Map<string, number>();
     for (const i of b.insns) if (G.inlineForm(i) === null) out.set(i.exec.name, (out.get(i.exec.name) ?? 0) + 1);

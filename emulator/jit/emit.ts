@@ -6,7 +6,7 @@
 import type { Insn, Handler } from '../insn.ts';
 import { aluHandler, aluHandler64, aluRR32, aluRR64, aluRI32, aluRI64, AluOp, incDec, not } from '../ops/alu.ts';
 import { mov, movRR32, movRR64, movRI32, movRI64, movzx, lea, nop, cmovcc, setcc } from '../ops/move.ts';
-import { jcc, jmpRel } from '../ops/branch.ts';
+import { jcc, jmpRel, callRel, ret } from '../ops/branch.ts';
 import { LazyOp } from '../flags.ts';
 import { shiftHandler, ShiftOp } from '../ops/shift.ts';
 import { imul2 } from '../ops/muldiv.ts';
@@ -27,7 +27,7 @@ export interface EmitState {
 export interface Emitted { code: string; mayFault: boolean; writesMemory: boolean }
 
 const LAZY: Record<number, number> = {
-  [AluOp.Add]: LazyOp.Add, [AluOp.Or]: LazyOp.Logic, [AluOp.And]: LazyOp.Logic, [AluOp.Sub]: LazyOp.Sub,
+  [AluOp.Add]: LazyOp.Add, [AluOp.Adc]: LazyOp.Adc, [AluOp.Sbb]: LazyOp.Sbb, [AluOp.Or]: LazyOp.Logic, [AluOp.And]: LazyOp.Logic, [AluOp.Sub]: LazyOp.Sub,
   [AluOp.Xor]: LazyOp.Logic, [AluOp.Cmp]: LazyOp.Sub, [AluOp.Test]: LazyOp.Logic,
 };
 const KIND: Record<number, FlagsKnown['kind']> = {
@@ -155,31 +155,36 @@ function knownCondition(f: FlagsKnown, cc: number): string | null {
 
 function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'reg' | 'mem', ea: string): Emitted | null {
   const op = i.op;
-  if (op === AluOp.Adc || op === AluOp.Sbb) return null;
   const writes = op < AluOp.Cmp;
+  // adc/sbb: the carry in (x) is read before anything changes; it goes into fAux, as aluN/alu64 record it.
+  const carry = op === AluOp.Adc || op === AluOp.Sbb;
   const lines: string[] = [];
+  if (carry) lines.push('x = cf(c);');
   if (dst === 'mem' || src === 'mem') lines.push(ea);
   if (size === 32) {
     lines.push(dst === 'reg' ? `a = lo[${i.a}];` : readMem(32, 'a', '', writes));
     lines.push(src === 'reg' ? `b = lo[${i.b}];` : src === 'imm' ? `b = ${i.immLo};` : readMem(32, 'b'));
-    const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b' : 'a & b';
+    const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b'
+      : op === AluOp.Adc ? '(a + b + x) | 0' : op === AluOp.Sbb ? '(a - b - x) | 0' : 'a & b';
     lines.push(`r = ${expr};`);
     if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = 0;` : writeMem(32, 'r'));
-    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;`);
+    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 32; c.fA = a; c.fB = b; c.fR = r;${carry ? ' c.fAux = x;' : ''}`);
   } else {
     lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : readMem(64, 'a', 'ah', writes));
     lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : readMem(64, 'b', 'bh'));
     switch (op) {
       case AluOp.Add: lines.push('s = (a >>> 0) + (b >>> 0); r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;
+      case AluOp.Adc: lines.push('s = (a >>> 0) + (b >>> 0) + x; r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;
+      case AluOp.Sbb: lines.push('s = (a >>> 0) - (b >>> 0) - x; r = s | 0; rh = (ah - bh - (s < 0 ? 1 : 0)) | 0;'); break;
       case AluOp.Sub: case AluOp.Cmp: lines.push('s = (a >>> 0) - (b >>> 0); r = s | 0; rh = (ah - bh - (s < 0 ? 1 : 0)) | 0;'); break;
       case AluOp.Or: lines.push('r = a | b; rh = ah | bh;'); break;
       case AluOp.Xor: lines.push('r = a ^ b; rh = ah ^ bh;'); break;
       default: lines.push('r = a & b; rh = ah & bh;');
     }
     if (writes) lines.push(dst === 'reg' ? `lo[${i.a}] = r; hi[${i.a}] = rh;` : writeMem(64, 'r', 'rh'));
-    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;`);
+    if (st.flagsLive) lines.push(`c.fOp = ${LAZY[op]}; c.fSize = 64; c.fA = a; c.fAh = ah; c.fB = b; c.fBh = bh; c.fR = r; c.fRh = rh;${carry ? ' c.fAux = x;' : ''}`);
   }
-  st.flags = { kind: KIND[op]!, size };
+  st.flags = carry ? null : { kind: KIND[op]!, size };
   return { code: lines.join(' '), mayFault: dst === 'mem' || src === 'mem', writesMemory: dst === 'mem' && writes };
 }
 
@@ -383,11 +388,29 @@ function pop64(i: Insn): Emitted {
   };
 }
 
-/** Whether an instruction is a push or pop the compilers emit inline (its stack access bypasses the handler's #AC and data breakpoint checks). */
+/** call rel (64-bit code): the return address pushed as push64 stores a value, then RIP = the target. */
+function call64(i: Insn): Emitted {
+  return {
+    code: `el = (lo[4] - 8) | 0; eh = (lo[4] >>> 0) < 8 ? (hi[4] - 1) | 0 : hi[4]; ${CUR} stk(c, el, eh); c.write64(el, eh, ${i.nextLo}, ${i.nextHi}); `
+      + `lo[4] = el; hi[4] = eh; c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`,
+    mayFault: true, writesMemory: true,
+  };
+}
+
+/** ret (64-bit code, no immediate): RIP popped (a non-canonical one faults at the fetch, as after the handler). */
+function ret64(): Emitted {
+  return {
+    code: `el = lo[4]; eh = hi[4]; ${CUR} stk(c, el, eh); x = c.read64(el, eh); s = c.outHi; `
+      + 'lo[4] = (el + 8) | 0; hi[4] = (el >>> 0) > 4294967287 ? (eh + 1) | 0 : eh; c.ripLo = x; c.ripHi = s;',
+    mayFault: true, writesMemory: false,
+  };
+}
+
+/** Whether an instruction is a push, pop, call or ret the compilers emit inline (its stack access bypasses the handler's #AC and data breakpoint checks). */
 export function inlineStack(i: Insn, codeBits: number): boolean {
   if (codeBits !== 64 || i.size !== 64) return false;
   const regA = i.a >= 0 && i.a < 16;
-  return (i.exec === pushOp && (regA || i.a === -2)) || (i.exec === popOp && regA);
+  return (i.exec === pushOp && (regA || i.a === -2)) || (i.exec === popOp && regA) || i.exec === callRel || (i.exec === ret && i.immLo === 0);
 }
 
 /** Emit one instruction inline, or return null to call its handler. */
@@ -477,7 +500,7 @@ export function emit(i: Insn, h: Handler, st: EmitState, codeBits: number): Emit
   if (h === bswap && regA && i.size === 64) {
     return { code: `${bswap32('x', `lo[${i.a}]`)} ${bswap32('s', `hi[${i.a}]`)} lo[${i.a}] = s; hi[${i.a}] = x;`, mayFault: false, writesMemory: false };
   }
-  if (inlineStack(i, codeBits)) return h === pushOp ? push64(i) : pop64(i);
+  if (inlineStack(i, codeBits)) return h === pushOp ? push64(i) : h === popOp ? pop64(i) : h === callRel ? call64(i) : ret64();
   if (h === jmpRel) return { code: `c.ripLo = ${i.tLo}; c.ripHi = ${i.tHi};`, mayFault: false, writesMemory: false };
   if (h === jcc) {
     const known = st.flags ? knownCondition(st.flags, i.op) : null;

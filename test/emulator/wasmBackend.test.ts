@@ -169,23 +169,29 @@ describe('random blocks: Wasm against the JS block compiler and the interpreter'
 
 // ---------------------------------------------------------------- loops, faults, stops, writes into code
 
-/** Run in the interpreter and with the Wasm backend (blocks, regions) in budget slices; compare after each. */
+/** The Wasm backend's statistics from the last `same` run with regions. */
+let lastRegionStats: WasmMachine['stats'] | null = null;
+
+/** Run in the interpreter, with the JS compiler and with the Wasm backend (blocks, regions) in budget slices; compare after each. */
 function same(source: string, slices: number[], expectRegions = false): Stop[] {
   const code = assemble(source);
   const stops: Stop[] = [];
-  for (const mode of ['wasm', 'wasm-region'] as const) {
+  for (const mode of ['js', 'wasm', 'wasm-region'] as const) {
     const a = machine(code, 'interp'), b = machine(code, mode);
     stops.length = 0;
     for (const n of slices) {
       const sa = a.run(n), sb = b.run(n);
       expect(sb).toBe(sa);
+      expect(b.lastFault?.vector).toBe(a.lastFault?.vector);
       expect(captureState(b)).toEqual(captureState(a));
       expect(Buffer.compare(b.ram, a.ram)).toBe(0);
       stops.push(sa);
     }
     expect(b.blocksCompiled).toBeGreaterThan(0);
+    if (mode === 'js') continue;
     expect(b.wasm!.stats.compiled).toBeGreaterThan(0);
     if (mode === 'wasm-region' && expectRegions) expect(b.wasm!.stats.regions).toBeGreaterThan(0);
+    if (mode === 'wasm-region') lastRegionStats = b.wasm!.stats;
   }
   return stops;
 }
@@ -310,6 +316,58 @@ describe('Wasm blocks in the run loop', () => {
       dec ecx
       jnz top
       hlt`, [1_000_000], true)[0]).toBe(Stop.Fault);
+  });
+
+  it('calls and returns between blocks and regions: two call sites, a branch in the callee, budget stops anywhere', () => {
+    // The callee returns to two places by turns (ret's target compared with the region's blocks, else the run loop).
+    const src = `
+      mov ecx, 3000
+    top:
+      mov eax, ecx
+      call f
+      add ebx, eax
+      test ecx, 1
+      jz skip
+      call f
+      sbb edx, ebx
+      adc rsi, rdx
+    skip:
+      dec ecx
+      jnz top
+      hlt
+    f:
+      add eax, 0x9e3779b9
+      jc f1
+      xor eax, ebx
+      ret
+    f1:
+      rol eax, 7
+      cmp eax, edx
+      adc eax, 3
+      ret`;
+    expect(same(src, [10_000_000], true)[0]).toBe(Stop.Halt);
+    same(src, Array.from({ length: 90 }, (_, k) => 1 + (k % 13)), true);
+    // Blocks that got hot by themselves inside a region ran it from their own entry.
+    expect(lastRegionStats!.regionEntries).toBeGreaterThan(0);
+  });
+
+  it('a call whose push faults and a ret whose pop faults (#SS: RSP made non-canonical) leave RSP and RIP at the instruction', () => {
+    for (const at of ['call', 'ret']) {
+      const stops = same(`
+        movabs r10, 0x800000000010
+        mov ecx, 500
+      top:
+        ${at === 'call' ? 'cmp ecx, 1\n        cmove rsp, r10' : ''}
+        call f
+        dec ecx
+        jnz top
+        hlt
+      f:
+        add eax, ecx
+        ${at === 'ret' ? 'cmp ecx, 1\n        cmove rsp, r10' : ''}
+        ret`, [1_000_000], true);
+      expect(stops[0]).toBe(Stop.Fault);
+    }
   });
 
   it('a push with a non-canonical RSP is #SS in compiled code, as in the interpreter (not the #GP of other operands)', () => {

@@ -17,13 +17,23 @@ export function compileHot(b: Block, c: Cpu, m: WasmMachine): CompiledBlock {
   const t0 = opts.timing ? performance.now() : 0;
   let region: Block[] = [b];
   let f: CompiledBlock | null = null;
-  if ((opts.regions ?? true) && (region = regionOf(b)).length > 1) {
+  const regions = opts.regions ?? true;
+  // A block already compiled inside a region (that region's head still valid: no member written since) runs
+  // the region from its own entry instead of compiling a region of its own that would copy the same code.
+  const owner = regions ? m.regionMembers.get(b) : undefined;
+  if (owner !== undefined && owner.blocks[0]!.valid) {
+    region = owner.blocks;
+    f = owner.enter(region.indexOf(b));
+    for (const s of region) if (s !== b) c.blocks.dependOn(b, s);
+    stats.regionEntries++;
+  } else if (regions && (region = regionOf(b, opts.regionBlocks)).length > 1) {
     const info: WasmRegionInfo = { bytes: 0, blocks: 0 };
-    f = compileWasmRegion(region, m, c, info);
-    if (f !== null) {
+    const r = compileWasmRegion(region, m, c, info);
+    if (r !== null) {
+      f = r.enter(0);
       stats.wasmBytes += info.bytes; stats.regions++; stats.regionBlocks += info.blocks;
       // The region runs its members' code: a write into any of them must drop it too.
-      for (const s of region.slice(1)) c.blocks.dependOn(b, s);
+      for (const s of region.slice(1)) { c.blocks.dependOn(b, s); if (!m.regionMembers.has(s)) m.regionMembers.set(s, r); }
     } else region = [b];
   }
   if (f === null) {

@@ -15,7 +15,7 @@ import { Op, I32, encodeModule } from './encode.ts';
 import { Fn } from './fn.ts';
 import { cfFunction, condFunction, FLAG_PARAMS } from './flags.ts';
 import { Gen, liveness, inlineForm, IMPORTS, type Usage } from './gen.ts';
-import { form } from './forms.ts';
+import { form, setsRip } from './forms.ts';
 import { memoryImports, importCalls, catchFault, chainReady, type FaultBox } from './glue.ts';
 import { WasmMachine, REG_LO, REG_HI, FLAGS, RIP, FAULT, STOP, PASSES, FLAG_FIELDS } from './machine.ts';
 
@@ -55,7 +55,7 @@ function generate(b: Block, loops: boolean, prior: Usage | null): { gen: Gen; n:
     const e = inlineForm(i), inline = e !== null;
     if (last && inline && branch(g, i, top)) continue;
     if (inline && form(g, i, last)) {
-      if (last) g.storeRip(i.nextLo, i.nextHi);
+      if (last && !setsRip(i)) g.storeRip(i.nextLo, i.nextHi);
       else if (e.writesMemory) {
         // A slow-path write reached a page holding code: leave after this instruction (RIP at the next).
         f.get(g.wexit);

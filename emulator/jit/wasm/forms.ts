@@ -9,19 +9,26 @@ import { shiftHandler, ShiftOp } from '../../ops/shift.ts';
 import { imul2 } from '../../ops/muldiv.ts';
 import { pushOp, popOp } from '../../ops/stack.ts';
 import { bswap } from '../../ops/bits.ts';
+import { callRel, ret } from '../../ops/branch.ts';
+import { RIP } from './machine.ts';
 import { Op, I32 } from './encode.ts';
 import { Gen, F_OP, F_SIZE, F_A, F_AH, F_B, F_BH, F_R, F_RH, F_AUX, type Kind } from './gen.ts';
 
 // Functions, not tables: run.ts imports the backend, so this module may load inside an import cycle through
 // ops/alu.ts, before AluOp exists.
-/** The lazy-flag operation of an ALU op (add, or, and, sub, xor, cmp, test). */
-function lazyOf(op: number): number { return op === AluOp.Add ? LazyOp.Add : op === AluOp.Sub || op === AluOp.Cmp ? LazyOp.Sub : LazyOp.Logic; }
+/** The lazy-flag operation of an ALU op. */
+function lazyOf(op: number): number {
+  return op === AluOp.Add ? LazyOp.Add : op === AluOp.Sub || op === AluOp.Cmp ? LazyOp.Sub : op === AluOp.Adc ? LazyOp.Adc : op === AluOp.Sbb ? LazyOp.Sbb : LazyOp.Logic;
+}
 /** The compare kind a following jcc reads from its operands. */
 function kindOf(op: number): Kind { return op === AluOp.Add ? 'add' : op === AluOp.Sub || op === AluOp.Cmp ? 'sub' : 'logic'; }
 
+/** a op b (adc/sbb: with the carry in, g.cin). */
 function aluExpr32(g: Gen, op: number): void {
   const f = g.f;
   f.get(g.a).get(g.b);
+  if (op === AluOp.Adc) { f.op(Op.i32Add).get(g.cin).op(Op.i32Add); return; }
+  if (op === AluOp.Sbb) { f.op(Op.i32Sub).get(g.cin).op(Op.i32Sub); return; }
   f.op(op === AluOp.Add ? Op.i32Add : op === AluOp.Sub || op === AluOp.Cmp ? Op.i32Sub : op === AluOp.Or ? Op.i32Or : op === AluOp.Xor ? Op.i32Xor : Op.i32And);
 }
 
@@ -38,10 +45,12 @@ function flags64Pair(g: Gen, l: number, lo: number, hi: number): void {
   f.get(l).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64); g.setFlag(hi);
 }
 
-/** op reg/mem, reg/imm/mem for 32 and 64 bits (adc/sbb are handler calls, as in emit.ts). */
+/** op reg/mem, reg/imm/mem for 32 and 64 bits; adc/sbb read the carry in first (into g.cin) and record it in fAux. */
 function alu(g: Gen, i: Insn, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'reg' | 'mem', last: boolean): void {
   const f = g.f, op = i.op;
   const writes = op < AluOp.Cmp;
+  const carry = op === AluOp.Adc || op === AluOp.Sbb;
+  if (carry) { g.carry(); f.set(g.cin); }
   if (dst === 'mem' || src === 'mem') g.address(i);
   if (size === 32) {
     if (dst === 'reg') g.getReg32(i.a); else g.read(32, writes);
@@ -52,14 +61,15 @@ function alu(g: Gen, i: Insn, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'r
     if (writes) {
       if (dst === 'reg') { f.get(g.r); g.setReg32(i.a); } else g.write(32, g.r, last);
     }
-    if (g.flagsLive) flags32(g, lazyOf(op), 32);
+    if (g.flagsLive) { flags32(g, lazyOf(op), 32); if (carry) { f.get(g.cin); g.setFlag(F_AUX); } }
   } else {
     if (dst === 'reg') g.getReg(i.a); else g.read(64, writes);
     f.set(g.A);
     if (src === 'reg') g.getReg(i.b); else if (src === 'imm') f.i64(i.immLo, i.immHi); else g.read(64);
     f.set(g.B);
     f.get(g.A).get(g.B);
-    f.op(op === AluOp.Add ? Op.i64Add : op === AluOp.Sub || op === AluOp.Cmp ? Op.i64Sub : op === AluOp.Or ? Op.i64Or : op === AluOp.Xor ? Op.i64Xor : Op.i64And);
+    if (carry) f.op(op === AluOp.Adc ? Op.i64Add : Op.i64Sub).get(g.cin).op(Op.i64ExtendI32U, op === AluOp.Adc ? Op.i64Add : Op.i64Sub);
+    else f.op(op === AluOp.Add ? Op.i64Add : op === AluOp.Sub || op === AluOp.Cmp ? Op.i64Sub : op === AluOp.Or ? Op.i64Or : op === AluOp.Xor ? Op.i64Xor : Op.i64And);
     f.set(g.R);
     if (writes) {
       if (dst === 'reg') { f.get(g.R); g.setReg(i.a); } else g.write(64, g.R, last);
@@ -67,9 +77,10 @@ function alu(g: Gen, i: Insn, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'r
     if (g.flagsLive) {
       f.i32(lazyOf(op)); g.setFlag(F_OP); f.i32(64); g.setFlag(F_SIZE);
       flags64Pair(g, g.A, F_A, F_AH); flags64Pair(g, g.B, F_B, F_BH); flags64Pair(g, g.R, F_R, F_RH);
+      if (carry) { f.get(g.cin); g.setFlag(F_AUX); }
     }
   }
-  g.known = { kind: kindOf(op), size };
+  g.known = carry ? null : { kind: kindOf(op), size };
 }
 
 /** 8/16-bit ALU between low registers or with an immediate. */
@@ -339,6 +350,28 @@ function pop64(g: Gen, i: Insn): void {
   f.get(g.T); g.setReg(i.a);
 }
 
+/** call rel (emit.ts call64): the return address pushed, RIP = the target. */
+function call64(g: Gen, i: Insn, last: boolean): void {
+  const f = g.f;
+  g.getReg(4); f.i64(8, 0).op(Op.i64Sub).set(g.ea);
+  f.i64(i.nextLo, i.nextHi).set(g.T);
+  g.write(64, g.T, last, true);
+  f.get(g.ea); g.setReg(4);
+  g.storeRip(i.tLo, i.tHi);
+}
+
+/** ret (emit.ts ret64): RIP popped, left in g.T too (a region compares it with its blocks). */
+function ret64(g: Gen): void {
+  const f = g.f;
+  g.getReg(4); f.set(g.ea);
+  g.read(64, false, true); f.set(g.T);
+  f.get(g.ea).i64(8, 0).op(Op.i64Add); g.setReg(4);
+  f.i32(0).get(g.T).mem(Op.i64Store, RIP);
+}
+
+/** Whether an inline instruction sets RIP itself (call, ret): the block's end must not store the fall-through. */
+export function setsRip(i: Insn): boolean { return i.exec === callRel || i.exec === ret; }
+
 /** One inline instruction; false when the form is not one this backend emits (then it is a handler call). */
 export function form(g: Gen, i: Insn, last: boolean): boolean {
   const f = g.f, h = i.exec;
@@ -407,6 +440,8 @@ export function form(g: Gen, i: Insn, last: boolean): boolean {
   if (h === bswap) { bswapReg(g, i); return true; }
   if (h === pushOp) { push64(g, i, last); return true; }
   if (h === popOp) { pop64(g, i); return true; }
+  if (h === callRel) { call64(g, i, last); return true; }
+  if (h === ret) { ret64(g); return true; }
   if (h === setcc) {
     const r = i.a < 16 ? i.a : i.a - 16, m = i.a < 16 ? 0xff : 0xff00;
     g.getReg(r); f.i64(~m, -1).op(Op.i64And);

@@ -50,6 +50,8 @@ export class Gen {
   readonly A: number; readonly B: number; readonly R: number; readonly T: number;
   readonly ea: number; readonly elo: number; readonly ix: number;
   readonly ret: number; readonly passes: number; readonly wexit: number;
+  /** adc/sbb's carry in (g.t may be taken by a memory access's slow path). */
+  readonly cin: number;
   /** The last flag producer when its operands are still in (a, b, r) or (A, B, R). */
   known: { kind: Kind; size: 32 | 64 } | null = null;
   flagsLive = true;
@@ -70,7 +72,7 @@ export class Gen {
     this.a = f.local(I32); this.b = f.local(I32); this.r = f.local(I32); this.t = f.local(I32);
     this.A = f.local(I64); this.B = f.local(I64); this.R = f.local(I64); this.T = f.local(I64);
     this.ea = f.local(I64); this.elo = f.local(I32); this.ix = f.local(I32);
-    this.ret = f.local(I32); this.passes = f.local(I32); this.wexit = f.local(I32);
+    this.ret = f.local(I32); this.passes = f.local(I32); this.wexit = f.local(I32); this.cin = f.local(I32);
     // The helpers follow the block's function when the first pass found them used (its own indices do not matter).
     this.cfIndex = 4;
     this.condIndex = prior !== null && !prior.cf ? 4 : 5;

@@ -16,6 +16,8 @@
 // The Cpu allocates its arrays here when it is built with `wasm: machine`
 // (cpuArrays), and its run loop then compiles hot blocks with backend.ts.
 import { FlatMemory } from '../../memory.ts';
+import type { Block } from '../../insn.ts';
+import type { Cpu } from '../../cpu.ts';
 
 export const REG_LO = 0, REG_HI = 64, FLAGS = 128, RIP = 176, FAULT = 184, STOP = 188, PASSES = 192, OUT_HI = 196, CUR_BLOCK = 200;
 export const TLB_ENTRIES = 1024;
@@ -36,6 +38,8 @@ export interface CpuArrays { lo: Int32Array; hi: Int32Array; rTagLo: Int32Array;
 export interface WasmBackendOptions {
   /** Put a hot block and the blocks it goes on to in one function (region.ts) when all are inline (default true). */
   regions?: boolean;
+  /** Most blocks in one region (default region.ts REGION_BLOCKS). */
+  regionBlocks?: number;
   /** A block that branches to itself loops inside its function (default true). */
   loops?: boolean;
   /** Time compilation into stats.compileSeconds (host time: for benchmarks; the emulation never reads it). */
@@ -45,7 +49,14 @@ export interface WasmBackendOptions {
 }
 
 /** What the backend compiled. */
-export interface BackendStats { compiled: number; wasmBytes: number; loops: number; handlers: number; compileSeconds: number; regions: number; regionBlocks: number }
+export interface BackendStats {
+  compiled: number; wasmBytes: number; loops: number; handlers: number; compileSeconds: number; regions: number; regionBlocks: number;
+  /** Hot blocks that run an existing region from their own entry (no code of their own). */
+  regionEntries: number;
+}
+
+/** A compiled region as backend.ts keeps it for its members (region.ts CompiledRegion). */
+export interface RegionHandle { blocks: Block[]; enter(j: number): (c: Cpu) => number }
 
 export class WasmMachine {
   readonly memory: WebAssembly.Memory;
@@ -55,7 +66,9 @@ export class WasmMachine {
   readonly s32: Int32Array;
   /** How it compiles from now on (a benchmark may change them before the first compile). */
   readonly options: WasmBackendOptions;
-  readonly stats: BackendStats = { compiled: 0, wasmBytes: 0, loops: 0, handlers: 0, compileSeconds: 0, regions: 0, regionBlocks: 0 };
+  readonly stats: BackendStats = { compiled: 0, wasmBytes: 0, loops: 0, handlers: 0, compileSeconds: 0, regions: 0, regionBlocks: 0, regionEntries: 0 };
+  /** The region each block was first compiled into (not as its head): where it runs from when it gets hot itself. */
+  readonly regionMembers = new WeakMap<Block, RegionHandle>();
   private flatMemory: FlatMemory | null = null;
   private cpuArrays: CpuArrays | null = null;
 

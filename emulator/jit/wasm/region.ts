@@ -8,7 +8,7 @@
 // at the exit.
 import type { Cpu } from '../../cpu.ts';
 import type { Block } from '../../insn.ts';
-import { jcc, jmpRel } from '../../ops/branch.ts';
+import { jcc, jmpRel, callRel, ret } from '../../ops/branch.ts';
 import { inlineCheckMask } from '../compile.ts';
 import { Op, I32, encodeModule, uleb } from './encode.ts';
 import { Fn } from './fn.ts';
@@ -26,23 +26,28 @@ export const REGION_BLOCKS = 16;
 /** Whether every instruction of a block is emitted inline. */
 export function allInline(b: Block): boolean { return b.insns.every((i) => inlineForm(i) !== null); }
 
-/** Where a block's last instruction can go: its branch target and fall-through (jcc), its target (jmp), or the next instruction. */
+/**
+ * Where a block's last instruction can go: its branch target and fall-through
+ * (jcc), its target (jmp, call), where it has returned to lately (ret: the
+ * successor cache), or the next instruction.
+ */
 function exits(b: Block): [number, number][] {
   const l = b.insns[b.insns.length - 1]!;
   if (l.exec === jcc) return [[l.tLo, l.tHi], [l.nextLo, l.nextHi]];
-  if (l.exec === jmpRel) return [[l.tLo, l.tHi]];
+  if (l.exec === jmpRel || l.exec === callRel) return [[l.tLo, l.tHi]];
+  if (l.exec === ret) return [b.succ1, b.succ2].filter((x) => x !== null).map((x) => [x.ripLo, x.ripHi]);
   return [[l.nextLo, l.nextHi]];
 }
 
-/** The blocks a region of `head` holds: breadth first through the successor caches, all inline, same mode, REGION_BLOCKS at most. */
-export function regionOf(head: Block): Block[] {
+/** The blocks a region of `head` holds: breadth first through the successor caches, all inline, same mode, `max` at most. */
+export function regionOf(head: Block, max = REGION_BLOCKS): Block[] {
   if (!allInline(head) || head.atBreakpoint) return [head];
   const out = [head];
-  for (let q = 0; q < out.length && out.length < REGION_BLOCKS; q++) {
+  for (let q = 0; q < out.length && out.length < max; q++) {
     const b = out[q]!;
     for (const [lo, hi] of exits(b)) {
       for (const s of [b.succ1, b.succ2]) {
-        if (s === null || s.ripLo !== lo || s.ripHi !== hi || out.includes(s) || out.length >= REGION_BLOCKS) continue;
+        if (s === null || s.ripLo !== lo || s.ripHi !== hi || out.includes(s) || out.length >= max) continue;
         if (!s.valid || s.modeKey !== head.modeKey || s.atBreakpoint || s.zeroFilled || !allInline(s)) continue;
         out.push(s);
       }
@@ -103,6 +108,17 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
       }
       g.storeRip(lo, hi); g.exit(n);
     };
+    const l = insns[n - 1]!;
+    if (l.exec === ret) {
+      // The popped RIP (g.T, already stored) against the region's blocks it has returned to; else leave.
+      for (const [lo, hi] of exits(b)) {
+        if (index(lo, hi) < 0) continue;
+        f.get(g.T).i64(lo, hi).op(Op.i64Eq);
+        f.open(Op.if); edge(lo, hi); f.close();
+      }
+      g.exit(n);
+      continue;
+    }
     const [first, second] = exits(b) as [[number, number], [number, number] | undefined];
     if (second === undefined) edge(first[0], first[1]);
     else {
@@ -119,14 +135,18 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
 
 export interface WasmRegionInfo { bytes: number; blocks: number }
 
-/** Compile a region (regionOf) to one Wasm function and its JS wrapper; null when some instruction needs a handler. */
-export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, info?: WasmRegionInfo): ((c: Cpu) => number) | null {
+/** A compiled region's wrappers: `enter(j)` runs it from its block j (0: the head). */
+export interface CompiledRegion { blocks: Block[]; enter(j: number): (c: Cpu) => number }
+
+/** Compile a region (regionOf) to one Wasm function and its JS wrappers; null when some instruction needs a handler. */
+export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, info?: WasmRegionInfo): CompiledRegion | null {
   const first = generate(blocks, null);
   if (first === null) return null;
   const second = generate(blocks, first.g.usage());
   if (second === null) return null;
-  const { g } = second, u = g.usage();
+  const { g, cur } = second, u = g.usage();
   const pro = new Fn([I32]);
+  pro.i32(0).mem(Op.i32Load, CUR_BLOCK).set(cur); // the entry block (wrapRegion's enter)
   for (const r of u.regsUsed) pro.loadPair(REG_LO + 4 * r, REG_HI + 4 * r).set(g.reg(r));
   FLAG_FIELDS.forEach((_, k) => { pro.i32(0).mem(Op.i32Load, FLAGS + 4 * k).set(g.fl[k]!); });
   const epi = new Fn([I32]);
@@ -141,8 +161,13 @@ export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, inf
   return wrapRegion(blocks, m, cpu, new WebAssembly.Module(bytes as BufferSource));
 }
 
-function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Module): (c: Cpu) => number {
-  const s = m.s32, head = blocks[0]!;
+/**
+ * The JS side of a region: one instance, and per entry block j a wrapper
+ * that starts the br_table dispatch at j (a block of the region that became
+ * hot by itself runs the region's code instead of a copy of it).
+ */
+function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Module): CompiledRegion {
+  const s = m.s32;
   const st: FaultBox & { i0: number } = { fault: null, i0: 0 };
   const at = (pos: number) => blocks[s[CUR_BLOCK / 4]!]!.insns[pos]!;
   const sync = () => { c.icount = st.i0 + s[DONE / 4]!; };
@@ -153,7 +178,7 @@ function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Mo
     call(): number { throw new Error('region blocks have no handler calls'); },
   };
   const run = new WebAssembly.Instance(mod, { env: imports }).exports.run as (max: number) => number;
-  const F = FLAGS / 4, n0 = head.insns.length;
+  const F = FLAGS / 4;
   const slowExit = (r: number, j: number): number => {
     if (r < 0) {
       s[FAULT / 4] = 0;
@@ -163,20 +188,23 @@ function wrapRegion(blocks: Block[], m: WasmMachine, c: Cpu, mod: WebAssembly.Mo
     }
     return r;
   };
-  const src = [
-    'return function wasmRegion(c) {',
-    FLAG_FIELDS.map((x, k) => `s[${F + k}] = c.${x};`).join(' '),
-    `s[${STOP / 4}] = 0; s[${DONE / 4}] = 0; s[${CUR_BLOCK / 4}] = 0; st.i0 = c.icount;`,
-    `const r = run(ready() ? Math.min(c.limit - c.icount, 1e9) : ${n0});`,
-    `c.ripLo = s[${RIP / 4}]; c.ripHi = s[${RIP / 4 + 1}];`,
-    FLAG_FIELDS.map((x, k) => `c.${x} = s[${F + k}];`).join(' '),
-    `const j = s[${CUR_BLOCK / 4}]; c.icount = st.i0 + s[${DONE / 4}];`,
-    'if (j !== 0) c.tail = blocks[j];',
-    'if (r < 0) return slowExit(r, j);',
-    'return r;',
-    '};',
-  ].join('\n');
-  return (new Function('s', 'st', 'run', 'ready', 'slowExit', 'blocks', src) as (...a: unknown[]) => (c: Cpu) => number)(s, st, run, ready, slowExit, blocks);
+  const enter = (e: number): ((c: Cpu) => number) => {
+    const src = [
+      'return function wasmRegion(c) {',
+      FLAG_FIELDS.map((x, k) => `s[${F + k}] = c.${x};`).join(' '),
+      `s[${STOP / 4}] = 0; s[${DONE / 4}] = 0; s[${CUR_BLOCK / 4}] = ${e}; st.i0 = c.icount;`,
+      `const r = run(ready() ? Math.min(c.limit - c.icount, 1e9) : ${blocks[e]!.insns.length});`,
+      `c.ripLo = s[${RIP / 4}]; c.ripHi = s[${RIP / 4 + 1}];`,
+      FLAG_FIELDS.map((x, k) => `c.${x} = s[${F + k}];`).join(' '),
+      `const j = s[${CUR_BLOCK / 4}]; c.icount = st.i0 + s[${DONE / 4}];`,
+      `if (j !== ${e}) c.tail = blocks[j];`,
+      'if (r < 0) return slowExit(r, j);',
+      'return r;',
+      '};',
+    ].join('\n');
+    return (new Function('s', 'st', 'run', 'ready', 'slowExit', 'blocks', src) as (...a: unknown[]) => (c: Cpu) => number)(s, st, run, ready, slowExit, blocks);
+  };
+  return { blocks, enter };
 }
 
 /** Cpu.checks bits any block of the region cannot honour. */
