@@ -149,8 +149,11 @@ export class Gen {
   carry(): void { this.readFlags(F_ALL); this.usesCf = true; this.pushFlags(); this.f.call(this.cfIndex); }
 
   // ---- exits ----
+  /** Region hooks (region.ts): code before a slow-path import (what the import reads of the region's state) and before any exit. */
+  beforeImport: (() => void) | null = null;
+  beforeExit: (() => void) | null = null;
   /** Leave the block: RET = v, branch to the epilogue. */
-  exit(v: number): void { this.f.i32(v).set(this.ret).br(this.exitDepth); }
+  exit(v: number): void { this.beforeExit?.(); this.f.i32(v).set(this.ret).br(this.exitDepth); }
   storeRip(lo: number, hi: number): void { this.f.i32(0).i64(lo, hi).mem(Op.i64Store, RIP); }
 
   // ---- memory ----
@@ -190,6 +193,7 @@ export class Gen {
     this.hitAddress(rmw);
     f.mem(size === 8 ? Op.i32Load8U : size === 16 ? Op.i32Load16U : size === 32 ? Op.i32Load : Op.i64Load, RAM_BASE);
     f.else();
+    this.beforeImport?.();
     f.i32(size | (rmw ? 256 : 0) | (stack ? STACK_ACCESS : 0)).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64).i32(this.pos).call(RD);
     if (size === 64) f.op(Op.i64ExtendI32U).i32(0).mem(Op.i64Load32U, OUT_HI).i64(32, 0).op(Op.i64Shl, Op.i64Or);
     f.i32(0).mem(Op.i32Load, FAULT);
@@ -204,6 +208,7 @@ export class Gen {
     this.hitAddress(true);
     f.get(v).mem(size === 8 ? Op.i32Store8 : size === 16 ? Op.i32Store16 : size === 32 ? Op.i32Store : Op.i64Store, RAM_BASE);
     f.else();
+    this.beforeImport?.();
     f.i32(size | (stack ? STACK_ACCESS : 0)).get(this.elo).get(this.ea).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64);
     if (size === 64) f.get(v).op(Op.i32WrapI64).get(v).i64(32, 0).op(Op.i64ShrU, Op.i32WrapI64);
     else f.get(v).i32(0);

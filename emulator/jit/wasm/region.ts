@@ -63,7 +63,12 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
   g.written = F_ALL; g.everWritten = F_ALL; // every flag field is loaded at entry
   g.exitDepth = f.open(Op.block);
   const top = f.open(Op.loop);
-  for (let j = 0; j < N; j++) f.open(Op.block);
+  // Block j's code starts where the wrapper opened (N - 1 - j)th ends: from block j's code, the wrappers of the
+  // blocks after it are still open, so a forward edge is a direct br; only backward edges go round the loop
+  // through the br_table (fewer merges at the loop header for the Wasm compiler too).
+  const wrapper: number[] = [];
+  for (let j = 0; j < N; j++) wrapper.push(f.open(Op.block));
+  const starts = (k: number) => wrapper[N - 1 - k]!;
   // Dispatch: br_table to the end of block j's wrapper, where its code starts.
   f.get(cur).op(0x0e);
   uleb(N, f.body);
@@ -74,6 +79,10 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
     f.close();
     const b = blocks[j]!, insns = b.insns, n = insns.length;
     g.blk = b; g.known = null;
+    // The state area learns the current block and the count before it only when JS may look: before a slow-path
+    // import (c.cur, c.icount) and at the exit (the epilogue stores `done` and `cur`).
+    g.beforeImport = () => { f.i32(0).get(done).mem(Op.i32Store, DONE).i32(0).i32(j).mem(Op.i32Store, CUR_BLOCK); };
+    g.beforeExit = () => { f.i32(j).set(cur); };
     const liveAfter = liveness(insns);
     for (let k = 0; k < n; k++) {
       const i = insns[k]!;
@@ -101,9 +110,9 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
         f.get(done).i32(n).op(Op.i32Add).tee(g.r).i32(blocks[to]!.insns.length).op(Op.i32Add).get(0).op(Op.i32LeU)
           .i32(0).mem(Op.i32Load, STOP).op(Op.i32Eqz).op(Op.i32And);
         f.open(Op.if);
-        f.get(g.r).set(done).i32(0).get(done).mem(Op.i32Store, DONE);
-        f.i32(to).set(cur).i32(0).get(cur).mem(Op.i32Store, CUR_BLOCK);
-        f.br(top);
+        f.get(g.r).set(done);
+        if (to > j) f.br(starts(to));
+        else f.i32(to).set(cur).br(top);
         f.close();
       }
       g.storeRip(lo, hi); g.exit(n);
@@ -150,6 +159,7 @@ export function compileWasmRegion(blocks: Block[], m: WasmMachine, cpu: Cpu, inf
   for (const r of u.regsUsed) pro.loadPair(REG_LO + 4 * r, REG_HI + 4 * r).set(g.reg(r));
   FLAG_FIELDS.forEach((_, k) => { pro.i32(0).mem(Op.i32Load, FLAGS + 4 * k).set(g.fl[k]!); });
   const epi = new Fn([I32]);
+  epi.i32(0).get(second.done).mem(Op.i32Store, DONE).i32(0).get(cur).mem(Op.i32Store, CUR_BLOCK);
   for (const r of u.regsWritten) epi.storePair(g.reg(r), REG_LO + 4 * r, REG_HI + 4 * r);
   FLAG_FIELDS.forEach((_, k) => { epi.i32(0).get(g.fl[k]!).mem(Op.i32Store, FLAGS + 4 * k); });
   epi.get(g.ret);
