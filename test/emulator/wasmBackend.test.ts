@@ -318,8 +318,9 @@ describe('Wasm blocks in the run loop', () => {
       hlt`, [1_000_000], true)[0]).toBe(Stop.Fault);
   });
 
-  it('calls and returns between blocks and regions: two call sites, a branch in the callee, budget stops anywhere', () => {
-    // The callee returns to two places by turns (ret's target compared with the region's blocks, else the run loop).
+  it('calls and returns between blocks and regions: three call sites, a branch in the callee, budget stops anywhere', () => {
+    // The callee returns to three places by turns (ret's target compared with the region's blocks it returned to
+    // and its return sites, else the run loop).
     const src = `
       mov ecx, 3000
     top:
@@ -331,6 +332,8 @@ describe('Wasm blocks in the run loop', () => {
       call f
       sbb edx, ebx
       adc rsi, rdx
+      call f
+      xor edi, eax
     skip:
       dec ecx
       jnz top

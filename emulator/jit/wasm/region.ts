@@ -75,6 +75,7 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
   for (let j = 0; j < N; j++) uleb(j, f.body);
   uleb(N - 1, f.body);
   const index = (lo: number, hi: number) => blocks.findIndex((x) => x.ripLo === lo && x.ripHi === hi);
+  const returnSites = blocks.map((x) => x.insns[x.insns.length - 1]!).filter((l) => l.exec === callRel).map((l): [number, number] => [l.nextLo, l.nextHi]);
   for (let j = 0; j < N; j++) {
     f.close();
     const b = blocks[j]!, insns = b.insns, n = insns.length;
@@ -119,8 +120,9 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
     };
     const l = insns[n - 1]!;
     if (l.exec === ret) {
-      // The popped RIP (g.T, already stored) against the region's blocks it has returned to; else leave.
-      for (const [lo, hi] of exits(b)) {
+      // The popped RIP (g.T, already stored) against the region's blocks it has returned to and the return sites
+      // of the region's calls (a helper called from several places); else leave.
+      for (const [lo, hi] of [...exits(b), ...returnSites].filter(([lo, hi], k, all) => all.findIndex((x) => x[0] === lo && x[1] === hi) === k)) {
         if (index(lo, hi) < 0) continue;
         f.get(g.T).i64(lo, hi).op(Op.i64Eq);
         f.open(Op.if); edge(lo, hi); f.close();
