@@ -14,6 +14,6 @@ seed=${BOOTPATH_DIFF_SEED:-$(( (RANDOM << 16 | RANDOM) & 0x7fffffff ))}
 scale=${HEAVY_DIFF_SCALE:-6}
 echo "heavy-diff: seed $seed, scale $scale, at least 1,000,000 cases"
 t0=$(date +%s)
-BOOTPATH_DIFF_SEED=$seed BOOTPATH_DIFF_SCALE=$scale BOOTPATH_DIFF_MIN_CASES=${HEAVY_DIFF_MIN:-1000000} \
+BOOTPATH_DIFF_SEED=$seed BOOTPATH_DIFF_SCALE=$scale BOOTPATH_DIFF_WASM_EVERY=1 BOOTPATH_DIFF_MIN_CASES=${HEAVY_DIFF_MIN:-1000000} \
   nice -n 10 npx vitest run test/diff/diff.test.ts
 echo "heavy-diff: passed (seed $seed) in $(( $(date +%s) - t0 )) s"

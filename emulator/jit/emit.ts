@@ -156,14 +156,14 @@ function knownCondition(f: FlagsKnown, cc: number): string | null {
 function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', dst: 'reg' | 'mem', ea: string): Emitted | null {
   const op = i.op;
   const writes = op < AluOp.Cmp;
-  // adc/sbb: the carry in (x) is read before anything changes; it goes into fAux, as aluN/alu64 record it.
+  // adc/sbb: the carry in (x, read once the operands are: emitEA's scaled index uses x) goes into fAux, as aluN/alu64 record it.
   const carry = op === AluOp.Adc || op === AluOp.Sbb;
   const lines: string[] = [];
-  if (carry) lines.push('x = cf(c);');
   if (dst === 'mem' || src === 'mem') lines.push(ea);
   if (size === 32) {
     lines.push(dst === 'reg' ? `a = lo[${i.a}];` : readMem(32, 'a', '', writes));
     lines.push(src === 'reg' ? `b = lo[${i.b}];` : src === 'imm' ? `b = ${i.immLo};` : readMem(32, 'b'));
+    if (carry) lines.push('x = cf(c);');
     const expr = op === AluOp.Add ? '(a + b) | 0' : op === AluOp.Sub || op === AluOp.Cmp ? '(a - b) | 0' : op === AluOp.Or ? 'a | b' : op === AluOp.Xor ? 'a ^ b'
       : op === AluOp.Adc ? '(a + b + x) | 0' : op === AluOp.Sbb ? '(a - b - x) | 0' : 'a & b';
     lines.push(`r = ${expr};`);
@@ -172,6 +172,7 @@ function alu(i: Insn, st: EmitState, size: 32 | 64, src: 'reg' | 'imm' | 'mem', 
   } else {
     lines.push(dst === 'reg' ? `a = lo[${i.a}]; ah = hi[${i.a}];` : readMem(64, 'a', 'ah', writes));
     lines.push(src === 'reg' ? `b = lo[${i.b}]; bh = hi[${i.b}];` : src === 'imm' ? `b = ${i.immLo}; bh = ${i.immHi};` : readMem(64, 'b', 'bh'));
+    if (carry) lines.push('x = cf(c);');
     switch (op) {
       case AluOp.Add: lines.push('s = (a >>> 0) + (b >>> 0); r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;
       case AluOp.Adc: lines.push('s = (a >>> 0) + (b >>> 0) + x; r = s | 0; rh = (ah + bh + (s > 4294967295 ? 1 : 0)) | 0;'); break;

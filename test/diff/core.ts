@@ -2,6 +2,8 @@
 // the same binary layout the native harness produces.
 
 import { ATTR_DB, ATTR_G, ATTR_P, ATTR_S, Cpu, EventKind, FlatMemory, Seg, Stop, pushedFlags } from '../../emulator/index.ts';
+import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
+import { inlineForm } from '../../emulator/jit/wasm/gen.ts';
 import type { Case } from './generate.ts';
 import { CODE_BASE, CODE_ENTRY, CODE_SIZE, DATA_WIN, OUT_SIZE, STACK_WIN, WIN_SIZE, initialWindows, type CaseInput } from './layout.ts';
 import { checkScratch, fillScratch } from './scratch.ts';
@@ -44,18 +46,38 @@ export function loadCase(cpu: Cpu, mem: FlatMemory, code: Uint8Array, inp: Pick<
 }
 
 export class CoreRunner {
-  private readonly mem = new FlatMemory(64 << 20);
-  private readonly cpu = new Cpu({ memory: this.mem });
+  private readonly mem: FlatMemory;
+  private readonly cpu: Cpu;
   private readonly code = new Uint8Array(16);
   /** Non-fault exceptions thrown by the core, by case id. */
   readonly crashes = new Map<string, string>();
 
-  constructor(readonly compiled = false) {
+  /** `compiled`: through a block compiler, the Wasm backend (the product's default) when `wasm`, else the JS one. */
+  constructor(readonly compiled = false, wasm = false) {
+    const machine = wasm ? new WasmMachine(64 << 20) : null;
+    this.mem = machine !== null ? machine.flat : new FlatMemory(64 << 20);
+    this.cpu = new Cpu({ memory: this.mem, ...(machine !== null ? { wasm: machine } : {}) });
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
     fillScratch(this.mem.ram);
   }
 
   lastVector = -1;
+
+  /**
+   * Whether the Wasm backend emits the case's instruction inline (64-bit code,
+   * a form of jit/wasm/forms.ts): elsewhere it calls the same handler as the
+   * JS compiler's code does, so only these cases tell the backends apart.
+   */
+  wasmInline(c: Case): boolean {
+    const { cpu, mem } = this;
+    loadCase(cpu, mem, this.code, c.input);
+    try {
+      const b = cpu.blocks.lookup(true);
+      return b !== null && b.modeKey === 64 && b.insns.length > 0 && inlineForm(b.insns[0]!) !== null;
+    } catch {
+      return false; // a fetch fault: nothing compiles
+    }
+  }
 
   /** Run one case; write its result at `out[k * OUT_SIZE]`. */
   run(c: Case, out: Buffer, k: number): void {

@@ -1,6 +1,6 @@
 // Differential test: every instruction form in forms.ts runs natively on
 // the host CPU (native/harness.c, built with gcc now) and in our core (the
-// interpreter and the block compiler). The 32-bit twins run on the host CPU
+// interpreter, the JS block compiler and the Wasm backend). The 32-bit twins run on the host CPU
 // too where it runs 32-bit code; where it refuses, on the next-best oracle,
 // QEMU's TCG running the harness's i386 build (qemu-i386), or else are
 // skipped with the reason. The results must match in every
@@ -15,6 +15,7 @@
 //   BOOTPATH_DIFF_SEED=<n>        another seed (default in rng.ts)
 //   BOOTPATH_DIFF_SCALE=<x>       x times the cases per form (default 1; scripts/heavy-diff.sh: 6)
 //   BOOTPATH_DIFF_MIN_CASES=<n>   fail unless at least n cases ran (the heavy script's floor)
+//   BOOTPATH_DIFF_WASM_EVERY=<n>  every nth case through the Wasm backend (default 3; the heavy script: 1)
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compareCase } from './compare.ts';
@@ -83,6 +84,10 @@ const results = new Map<string, FormResult>();
 const oracleCases: Record<string, number> = {};
 const badEncodings: string[] = [];
 let total = 0;
+/** One case in this many goes through the Wasm backend (BOOTPATH_DIFF_WASM_EVERY; 1: all). */
+const WASM_EVERY = Math.max(1, Number(process.env['BOOTPATH_DIFF_WASM_EVERY'] || 3));
+/** Cases the Wasm backend ran with the instruction emitted inline. */
+let wasmCases = 0;
 const perForm = (f: { cases: number }) => Math.max(1, Math.round(f.cases * scale));
 let skippedCases = skipped.reduce((n, f) => n + perForm(f), 0);
 /** Cases the QEMU oracle died on (skipped, each listed), and cases it skips for a known inaccuracy (qemu.ts), by reason. */
@@ -95,6 +100,7 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed}, scale ${
     const lap = (k: string, t: number) => { timing[k] = (timing[k] ?? 0) + Math.round(performance.now() - t); };
     const runner = new CoreRunner();
     const jitRunner = new CoreRunner(true);
+    const wasmRunner = new CoreRunner(true, true);
     for (const f of forms) results.set(f.id, { cases: 0, failed: 0, examples: [] });
     try {
       for (const [set, oracle] of [[forms64, native!], [forms32, native32]] as const) if (oracle) runSet(set, oracle);
@@ -133,6 +139,14 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed}, scale ${
         const coreJit = Buffer.alloc(cases.length * OUT_SIZE);
         for (let k = 0; k < cases.length; k++) jitRunner.run(cases[k]!, coreJit, k);
         lap('core-jit', t); t = performance.now();
+        // The Wasm backend where it emits the instruction itself (elsewhere its handler call is the JS compiler's),
+        // one case in WASM_EVERY (a Wasm module per case costs ~2 ms; the sequences in seq.test.ts run it throughout).
+        const coreWasm = Buffer.from(coreJit);
+        for (let k = 0; k < cases.length; k++) {
+          if ((k + fi) % WASM_EVERY !== 0 || !wasmRunner.wasmInline(cases[k]!)) continue;
+          wasmRunner.run(cases[k]!, coreWasm, k); wasmCases++;
+        }
+        lap('core-wasm', t); t = performance.now();
         let notCompared = 0;
         cases.forEach((c, k) => {
           const r = results.get(c.form.id)!;
@@ -152,12 +166,13 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed}, scale ${
           const cc = native.compared(c, host, hk);
           const di = compareCase(cc, host, hk, core, k);
           const dj = compareCase(cc, host, hk, coreJit, k);
-          if (!di.length && !dj.length) return;
+          const dw = compareCase(cc, host, hk, coreWasm, k);
+          if (!di.length && !dj.length && !dw.length) return;
           r.failed++;
           if (r.examples.length < SHOW_PER_FORM) {
-            const mode = di.length ? 'interpreter' : 'compiled';
-            const d = di.length ? di : dj;
-            const crash = (di.length ? runner : jitRunner).crashes.get(c.id);
+            const mode = di.length ? 'interpreter' : dj.length ? 'JS compiler' : 'Wasm backend';
+            const d = di.length ? di : dj.length ? dj : dw;
+            const crash = (di.length ? runner : dj.length ? jitRunner : wasmRunner).crashes.get(c.id);
             r.examples.push(`${c.id} (${mode})  [${Buffer.from(c.input.code).toString('hex')}] ${disasm(c.input.code, c.input.mode ?? 64)}: ${d.join('; ')}${crash ? `; ${crash}` : ''}\n    ${reproLine(c, seed)}`);
           }
         });
@@ -173,7 +188,7 @@ describe.skipIf(!hostOk)(`differential: core vs host CPU (seed ${seed}, scale ${
     const failing = forms.filter((f) => (results.get(f.id)?.failed ?? 0) > 0);
     const bad = failing.reduce((n, f) => n + results.get(f.id)!.failed, 0);
     const lines = [
-      `diff: ${total} cases run (${skippedCases} skipped), ${forms.length} forms, seed ${seed}, scale ${scale}; ${bad} mismatching cases in ${failing.length} forms`,
+      `diff: ${total} cases run (${skippedCases} skipped), ${forms.length} forms, seed ${seed}, scale ${scale}; ${bad} mismatching cases in ${failing.length} forms; ${wasmCases} cases through the Wasm backend's inline forms`,
       `diff: cases by oracle: ${Object.entries(oracleCases).map(([k, v]) => `${k} ${v}`).join(', ')}; 32-bit twins: ${label32}`,
       `diff: time (ms) ${Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ')}`,
     ];

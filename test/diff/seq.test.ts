@@ -1,7 +1,7 @@
 // Differential test of multi-instruction sequences (test/diff/seq.ts): each
 // generated loop runs on the host CPU (native/harness.c built with
-// CODE_MAX=1024), in the interpreter, and with the block compiler at a
-// threshold of 2, so every block of the loop is compiled on its second
+// CODE_MAX=1024), in the interpreter, and with each block compiler (JS, and
+// the Wasm backend the product uses by default) at a threshold of 2, so every block of the loop is compiled on its second
 // execution and then runs compiled for tens of iterations, chained across
 // the back edge. Registers, RIP, RFLAGS (all status flags: the body ends
 // with them defined) and the data and stack windows must match the host.
@@ -22,8 +22,9 @@ const count = Number(process.env['BOOTPATH_DIFF_SEQ'] || 3000);
 const hostOk = process.arch === 'x64' && process.platform === 'linux';
 const SHOW = 4;
 
-const failures: Record<'interpreter' | 'compiled', string[]> = { interpreter: [], compiled: [] };
-const failed = { interpreter: 0, compiled: 0 };
+const MODES = ['interpreter', 'compiled', 'wasm'] as const;
+const failures: Record<typeof MODES[number], string[]> = { interpreter: [], compiled: [], wasm: [] };
+const failed = { interpreter: 0, compiled: 0, wasm: 0 };
 let seqs: SeqCase[] = [];
 let insnsRun = 0;
 const timing: Record<string, number> = {};
@@ -42,8 +43,8 @@ describe.skipIf(!hostOk)(`differential: instruction sequences in loops vs host C
       native.dispose();
     }
     lap('native');
-    const runners = { interpreter: new SeqRunner(0), compiled: new SeqRunner(2) };
-    for (const mode of ['interpreter', 'compiled'] as const) {
+    const runners = { interpreter: new SeqRunner(0), compiled: new SeqRunner(2), wasm: new SeqRunner(2, true) };
+    for (const mode of MODES) {
       const out = Buffer.alloc(seqs.length * OUT_SIZE);
       const runner = runners[mode];
       for (let k = 0; k < seqs.length; k++) runner.run(seqs[k]!, out, k);
@@ -62,14 +63,14 @@ describe.skipIf(!hostOk)(`differential: instruction sequences in loops vs host C
   }, 600_000);
 
   afterAll(() => {
-    console.log(`diff seq: ${seqs.length} sequences (~${insnsRun} body instructions run per mode), seed ${seed}; mismatches: interpreter ${failed.interpreter}, compiled ${failed.compiled}; time (ms) ${Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    console.log(`diff seq: ${seqs.length} sequences (~${insnsRun} body instructions run per mode), seed ${seed}; mismatches: interpreter ${failed.interpreter}, JS compiler ${failed.compiled}, Wasm backend ${failed.wasm}; time (ms) ${Object.entries(timing).map(([k, v]) => `${k} ${v}`).join(', ')}`);
   });
 
   it('generates the requested sequences', () => {
     expect(seqs.length).toBe(count);
   });
 
-  for (const mode of ['interpreter', 'compiled'] as const) {
+  for (const mode of MODES) {
     it(`${mode}: every sequence matches the host`, () => {
       if (failed[mode]) throw new Error(`${failed[mode]}/${seqs.length} sequences differ from the host (${mode}):\n${failures[mode].join('\n')}`);
     });

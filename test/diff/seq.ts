@@ -21,6 +21,7 @@
 
 import { Decoder, DecoderOptions, Formatter, FormatterSyntax } from 'iced-x86';
 import { Cpu, FlatMemory, Stop } from '../../emulator/index.ts';
+import { WasmMachine } from '../../emulator/jit/wasm/machine.ts';
 import { encode, type EncodeSpec, type Mem } from './encode.ts';
 import type { Case } from './generate.ts';
 import type { Form } from './forms/common.ts';
@@ -488,11 +489,15 @@ export function seqAsCase(s: SeqCase): Case {
 
 /** Runs sequences in the core: interpreter only, or with the block compiler at `threshold`. */
 export class SeqRunner {
-  private readonly mem = new FlatMemory(64 << 20);
-  private readonly cpu = new Cpu({ memory: this.mem });
+  private readonly mem: FlatMemory;
+  private readonly cpu: Cpu;
   readonly crashes = new Map<string, string>();
 
-  constructor(readonly threshold: number) {
+  /** `threshold`: Cpu.jitThreshold (0: the interpreter alone); `wasm`: compile with the Wasm backend (the product's default), else the JS compiler. */
+  constructor(readonly threshold: number, wasm = false) {
+    const machine = wasm ? new WasmMachine(64 << 20) : null;
+    this.mem = machine !== null ? machine.flat : new FlatMemory(64 << 20);
+    this.cpu = new Cpu({ memory: this.mem, ...(machine !== null ? { wasm: machine } : {}) });
     this.mem.write(CODE_BASE, new Uint8Array(CODE_SIZE).fill(0xcc));
     fillScratch(this.mem.ram);
   }

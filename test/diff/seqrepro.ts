@@ -15,9 +15,9 @@ console.log('in: ' + REG_NAMES.map((r, i) => `${r}=${s.input.gpr[i]!.toString(16
 const native = buildHarness(SEQ_CODE_MAX);
 const host = native.runRaw([s.input]);
 native.dispose();
-for (const [mode, th] of [['interpreter', 0], ['compiled', 2]] as const) {
+for (const [mode, th, wasm] of [['interpreter', 0, false], ['compiled', 2, false], ['wasm', 2, true]] as const) {
   const out = Buffer.alloc(OUT_SIZE);
-  new SeqRunner(th).run(s, out, 0);
+  new SeqRunner(th, wasm).run(s, out, 0);
   const d = compareCase(seqAsCase(s), host, 0, out, 0);
   console.log(`${mode}: ${d.length ? d.join('; ') : 'matches the host'}`);
 }
