@@ -104,6 +104,12 @@ function interpreted(i: Insn, h: Handler): Handler | null {
   return null;
 }
 
+/** The interpreter's handlers that touch registers and flags only: they cannot fault, write memory or read the clock. */
+const REGISTER_ONLY = new Set<Handler>([
+  ...Object.values(A), ...JCC, ...Object.values(F),
+  movRR32, movRR64, movRI32, movRI64, M.lea64B, M.lea64BI, M.lea32B, M.lea32BI,
+]);
+
 /** Compare handlers by their fused compare-and-branch form. */
 const FUSED = new Map<Handler, Handler>([
   [A.cmpRR32, F.cmpRR32Jcc], [A.cmpRI32, F.cmpRI32Jcc], [A.cmpRR64, F.cmpRR64Jcc], [A.cmpRI64, F.cmpRI64Jcc],
@@ -117,6 +123,7 @@ export function link(insns: Insn[]): void {
     const i = insns[k]!;
     i.next = i.after = k + 1 < n ? insns[k + 1]! : null;
     i.go = i.run;
+    i.named = !REGISTER_ONLY.has(i.run);
   }
   if (n >= 2 && insns[n - 1]!.exec === jcc) {
     const f = FUSED.get(insns[n - 2]!.run);
