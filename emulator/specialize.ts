@@ -104,11 +104,12 @@ function interpreted(i: Insn, h: Handler): Handler | null {
   return null;
 }
 
-/** The interpreter's handlers that touch registers and flags only: they cannot fault, write memory or read the clock. */
-const REGISTER_ONLY = new Set<Handler>([
-  ...Object.values(A), ...JCC, ...Object.values(F),
-  movRR32, movRR64, movRI32, movRI64, M.lea64B, M.lea64BI, M.lea32B, M.lea32BI,
-]);
+/**
+ * The interpreter's handlers that need not be named in Cpu.cur before they run: those that touch registers and flags
+ * only (they cannot fault, write memory or read the clock) and the flat memory forms, which name themselves before
+ * anything but a TLB hit (ops/fastmove.ts).
+ */
+const SELF_NAMED = new Set<Handler>([...Object.values(A), ...JCC, ...Object.values(F), ...Object.values(M), movRR32, movRR64, movRI32, movRI64]);
 
 /** Compare handlers by their fused compare-and-branch form. */
 const FUSED = new Map<Handler, Handler>([
@@ -123,7 +124,7 @@ export function link(insns: Insn[]): void {
     const i = insns[k]!;
     i.next = i.after = k + 1 < n ? insns[k + 1]! : null;
     i.go = i.run;
-    i.named = !REGISTER_ONLY.has(i.run);
+    i.named = !SELF_NAMED.has(i.run);
   }
   if (n >= 2 && insns[n - 1]!.exec === jcc) {
     const f = FUSED.get(insns[n - 2]!.run);
