@@ -79,7 +79,7 @@ export function run(c: Cpu, budget: number): Stop {
     const step = tf || c.dbg !== 0 || (c.flagsSys & RF) !== 0;
     if (step) lim = 1;
     const n0 = insns.length;
-    const n = n0 < lim ? n0 : lim;
+    const n = n0 < lim ? n0 : lim | 0; // a small integer then: the walk's counts stay int32 (lim itself may exceed it)
     c.limit = c.icount + lim;
     c.fit = c.limit - n;
     if (step) {
