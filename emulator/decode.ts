@@ -1,6 +1,6 @@
 // Decoding with iced-x86 into our compact Insn form, a block at a time.
 // Decoding happens once per block; blocks are cached by the BlockCache.
-import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code, MemorySizeExt, InstructionInfoFactory, OpAccess } from 'iced-x86';
+import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code, MemorySizeExt, InstructionInfoFactory, OpAccess } from './iced.ts';
 import { linearKey, type Cpu } from './cpu.ts';
 import { Insn, Block, MEM_READ, MEM_WRITE, MEM_SS, MEM_UNRESOLVED, type Handler } from './insn.ts';
 import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
