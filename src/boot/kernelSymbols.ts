@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { readVmlinux } from './vmlinux.ts';
+import { readVmlinuxSymbols } from './vmlinux.ts';
 import { parseSystemMap } from './systemMap.ts';
 import { findKallsyms } from './kallsyms.ts';
 import { SymbolTable, type NamedAddress } from './symbolTable.ts';
@@ -56,9 +56,9 @@ export function symbolFile(opts: { vmlinux?: string; systemMap?: string; kernelP
 export function symbolsFromFile(f: NonNullable<SymbolFile>): KernelSymbols {
   if ('vmlinux' in f) {
     const vmlinux = f.vmlinux;
-    const vm = readVmlinux(readFile(vmlinux, 'vmlinux'), vmlinux);
-    if (vm.symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
-    return { table: new SymbolTable(vm.symbols), source: vmlinux, elfFile: vmlinux };
+    const symbols = readVmlinuxSymbols(vmlinux);
+    if (symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
+    return { table: new SymbolTable(symbols), source: vmlinux, elfFile: vmlinux };
   }
   const systemMap = f.systemMap;
   const syms = parseSystemMap(Buffer.from(readFile(systemMap, 'System.map')).toString('latin1'), systemMap);
