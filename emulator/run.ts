@@ -137,7 +137,7 @@ export function run(c: Cpu, budget: number): Stop {
           // clock are named in c.cur (Insn.named): a fault's catch below finds its instruction there.
           let i = code[0]!;
           for (;;) {
-            if (i.named) c.cur = i;
+            if (i.named === true) c.cur = i; // one compare (a bare truth test of a field is a full ToBoolean)
             i.go(c, i);
             if (c.blockExit !== false) { k = i.pos + 1; break; }
             const nx = i.after;
