@@ -1,6 +1,6 @@
 // `npm run bench`: runs CPU-bound guest code through the core and prints
 // MIPS (instructions retired per second of wall time) and wall time; then
-// whole kexec boots (bench/boot.ts, each in its own process) of the bundled
+// whole kexec boots (bench/boot.mjs, each in its own process) of the bundled
 // tiny gzip and xz kernels and of Debian's stock kernel when it is cached,
 // with QEMU TCG's `-kernel` time to "Linux version" in the same run and the
 // ratio, MIPS per phase, the fixed cost and peak memory.
@@ -103,10 +103,10 @@ function benchBoots(): void {
     let last: BootTimes | null = null;
     for (let r = 0; r < runs; r++) {
       const t0 = process.hrtime.bigint();
-      const p = spawnSync(process.execPath, ['--import', 'tsx', join(repo, 'bench/boot.ts'), kernel, '--jit', jitOf(), ...extra], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
+      const p = spawnSync(process.execPath, [join(repo, 'bench/boot.mjs'), kernel, '--jit', jitOf(), ...extra], { encoding: 'utf8', cwd: repo, maxBuffer: 1 << 24 });
       const wall = Number(process.hrtime.bigint() - t0) / 1e9;
       const line = p.stdout.trim().split('\n').pop() ?? '';
-      if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/boot.ts ${kernel} failed: ${p.stderr}`);
+      if (p.status !== 0 || !line.startsWith('{')) throw new Error(`bench/boot.mjs ${kernel} failed: ${p.stderr}`);
       last = JSON.parse(line) as BootTimes;
       ours.push(wall);
       const q = qemu ? qemuSeconds(kernel) : null;

@@ -15,7 +15,7 @@
 // and js-plain existed; docs/cpu-core.md's figures use those names.)
 // Workloads: sha256    kexec-tools purgatory's verify_sha256_digest over 12 MiB (its sha256_process, unrolled)
 //            workload  bench/workload.c (sort, LZ decode, adler32) as `npm run bench` runs it, 8 times over (433 M instructions)
-//            boot-xz, boot-debian  a whole kexec boot (bench/boot.ts's), per phase: purgatory (sha256), decompressor (xz), kernel
+//            boot-xz, boot-debian  a whole kexec boot (bench/boot.mjs's), per phase: purgatory (sha256), decompressor (xz), kernel
 //            tiny      two 2-instruction blocks alternating 50 M times (200 M instructions): the cost of a block call
 // The timed code is dist/ (built first when stale), as bench/run.ts times it.
 import { spawnSync } from 'node:child_process';
@@ -39,7 +39,7 @@ const BOOTS: Record<string, string> = {
 };
 
 /**
- * A whole kexec boot as bench/boot.ts runs it, with the backend put in just before purgatory's first
+ * A whole kexec boot as bench/boot.mjs runs it, with the backend put in just before purgatory's first
  * instruction and the RAM (the machine's low RAM) in the Wasm memory: MIPS per phase.
  */
 async function childBoot(mode: string, work: string): Promise<Result & { phases: Phases }> {

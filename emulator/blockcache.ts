@@ -72,11 +72,22 @@ export class BlockCache {
    * the block just run), else null. The run loop chains compiled blocks with it.
    */
   successor(b: Block): Block | null {
+    const s = this.follow(b);
+    if (s !== null) this.last = s;
+    return s;
+  }
+
+  /**
+   * successor() without recording the block it finds as the last one looked up: the interpreter's walk from block
+   * to block stores that once, when it stops walking (ranInto), not at every block (an object store into the
+   * cache costs a write barrier, a call into the GC while the block is newly decoded).
+   */
+  follow(b: Block): Block | null {
     const c = this.c;
     const s1 = b.succ1;
-    if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) { this.last = s1; return s1; }
+    if (s1 !== null && s1.ripLo === c.ripLo && s1.ripHi === c.ripHi && s1.valid) return s1;
     const s2 = b.succ2;
-    if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { b.succ2 = s1; b.succ1 = s2; this.last = s2; return s2; }
+    if (s2 !== null && s2.ripLo === c.ripLo && s2.ripHi === c.ripHi && s2.valid) { b.succ2 = s1; b.succ1 = s2; return s2; }
     return null;
   }
 
@@ -112,7 +123,7 @@ export class BlockCache {
     return nb;
   }
 
-  /** A compiled block went on into `b` (Cpu.tail): the successor cache continues from it. */
+  /** A compiled block went on into `b` (Cpu.tail), or the interpreter walked to it (follow): the successor cache continues from it. */
   ranInto(b: Block): void { this.last = b; }
 
   /** `b`'s compiled form contains `s`'s code: a write to `s`'s frames invalidates `b` too. */

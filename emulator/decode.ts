@@ -1,9 +1,9 @@
 // Decoding with iced-x86 into our compact Insn form, a block at a time.
 // Decoding happens once per block; blocks are cached by the BlockCache.
-import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code, MemorySizeExt, InstructionInfoFactory, OpAccess } from 'iced-x86';
+import { Decoder, DecoderError, DecoderOptions, Formatter, FormatterSyntax, Instruction, OpKind, Register, FlowControl, Code, MemorySizeExt, InstructionInfoFactory, OpAccess } from './iced.ts';
 import { linearKey, type Cpu } from './cpu.ts';
 import { Insn, Block, MEM_READ, MEM_WRITE, MEM_SS, MEM_UNRESOLVED, type Handler } from './insn.ts';
-import { TABLE, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
+import { entryOf, FORM_ENDS_BLOCK, FORM_XMM_DEST, FORM_XMM_BOTH, FORM_STRING } from './table.ts';
 import './ops/system.ts'; // registers the system instructions in the dispatch table
 import { CpuFault, Vector, ud } from './fault.ts';
 import { specialize, link } from './specialize.ts';
@@ -87,7 +87,7 @@ function convert(ins: Instruction, i: Insn, bytes: Uint8Array, codeBits: number)
   i.code = code;
   i.len = bytes.length;
   i.bytes = bytes;
-  const entry = TABLE[code];
+  const entry = entryOf(code);
   const asize = addressSize(bytes, codeBits);
   i.asize = asize;
   const n = Math.min(ins.opCount, 3);
@@ -275,7 +275,7 @@ export function decodeBlock(c: Cpu, ripLo: number, ripHi: number, linLo: number,
       if (pos > take) usedNext = true;
       const fc = scratch.flowControl;
       if (fc !== FlowControl.Next || scratch.code === Code.INVALID) break;
-      const e = TABLE[scratch.code];
+      const e = entryOf(scratch.code);
       if (e && (e.form & FORM_ENDS_BLOCK)) break;
     }
   } finally {

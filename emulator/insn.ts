@@ -50,6 +50,13 @@ export class Insn {
    */
   go: Handler = noHandler;
   after: Insn | null = null;
+  /**
+   * The interpreter's walk names this instruction in the Cpu's `cur` before `go` (a fault, a write record or the
+   * clock needs it). False for register-only handlers, which can do none of these, and for handlers that name
+   * themselves off their fast path (ops/fastmove.ts): storing an object into the Cpu costs a write barrier, a call
+   * into the GC's remembered set while the instruction is newly decoded.
+   */
+  named = true;
   /** Raw bytes, for messages and traces. */
   bytes: Uint8Array = EMPTY;
 }

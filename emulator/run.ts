@@ -79,7 +79,7 @@ export function run(c: Cpu, budget: number): Stop {
     const step = tf || c.dbg !== 0 || (c.flagsSys & RF) !== 0;
     if (step) lim = 1;
     const n0 = insns.length;
-    const n = n0 < lim ? n0 : lim;
+    const n = n0 < lim ? n0 : lim | 0; // a small integer then: the walk's counts stay int32 (lim itself may exceed it)
     c.limit = c.icount + lim;
     c.fit = c.limit - n;
     if (step) {
@@ -133,15 +133,17 @@ export function run(c: Cpu, budget: number): Stop {
         const last = code[m - 1]!;
         c.ripLo = last.nextLo; c.ripHi = last.nextHi;
         if (m === code.length) {
-          // The whole block: walk its list (specialize.ts link); the count is the position of the last instruction run, plus one.
-          let i: Insn | null = code[0]!;
-          do {
-            c.cur = i;
+          // The whole block: walk its list (specialize.ts link). Only instructions that may fault, write or read the
+          // clock are named in c.cur (Insn.named): a fault's catch below finds its instruction there.
+          let i = code[0]!;
+          for (;;) {
+            if (i.named === true) c.cur = i; // one compare (a bare truth test of a field is a full ToBoolean)
             i.go(c, i);
-            if (c.blockExit !== false) break;
-            i = i.after;
-          } while (i !== null);
-          k = c.cur!.pos + 1;
+            if (c.blockExit !== false) { k = i.pos + 1; break; }
+            const nx = i.after;
+            if (nx === null) { k = m; break; }
+            i = nx;
+          }
         } else {
           for (; k < m; k++) {
             const i = code[k]!;
@@ -154,22 +156,22 @@ export function run(c: Cpu, budget: number): Stop {
         // An instruction before the last ended the block (mode change, rep suspended): RIP follows it unless it set RIP.
         if (k !== m && c.ripLo === last.nextLo && c.ripHi === last.nextHi) { const e = code[k - 1]!; c.ripLo = e.nextLo; c.ripHi = e.nextHi; }
         // Go on into the next interpreted block without the checks at the top of this loop while none is needed.
+        // The successor cache records b as the block that ran last when the walk stops (here or in the catch below).
         if (k !== code.length || step || !chainable(c)) break;
-        const nb = c.blocks.successor(b);
+        const nb = c.blocks.follow(b);
         if (nb === null) break;
         // Left to the top of the loop (compiled, not fitting, or about to be compiled: it counts that hit there):
         // its lookup starts again from b and finds nb as b's successor.
-        if (nb.compiled !== null || c.icount + nb.insns.length > c.limit || (!c.interpretOnly && c.jitThreshold !== 0 && nb.hits + 1 >= c.jitThreshold)) {
-          c.blocks.ranInto(b);
-          break;
-        }
+        if (nb.compiled !== null || c.icount + nb.insns.length > c.limit || (!c.interpretOnly && c.jitThreshold !== 0 && nb.hits + 1 >= c.jitThreshold)) break;
         if (!c.interpretOnly && c.jitThreshold !== 0) nb.hits++;
         b = nb; code = nb.insns; m = code.length; k = 0;
         c.fit = c.limit - m;
       }
+      c.blocks.ranInto(b);
       c.cur = null;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
+      c.blocks.ranInto(b);
       c.tail = null;
       const i = c.cur!;
       // A compiled block faulted: count what retired before it in its block (a successor it went on into

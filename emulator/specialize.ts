@@ -104,6 +104,13 @@ function interpreted(i: Insn, h: Handler): Handler | null {
   return null;
 }
 
+/**
+ * The interpreter's handlers that need not be named in Cpu.cur before they run: those that touch registers and flags
+ * only (they cannot fault, write memory or read the clock) and the flat memory forms, which name themselves before
+ * anything but a TLB hit (ops/fastmove.ts).
+ */
+const SELF_NAMED = new Set<Handler>([...Object.values(A), ...JCC, ...Object.values(F), ...Object.values(M), movRR32, movRR64, movRI32, movRI64]);
+
 /** Compare handlers by their fused compare-and-branch form. */
 const FUSED = new Map<Handler, Handler>([
   [A.cmpRR32, F.cmpRR32Jcc], [A.cmpRI32, F.cmpRI32Jcc], [A.cmpRR64, F.cmpRR64Jcc], [A.cmpRI64, F.cmpRI64Jcc],
@@ -117,6 +124,7 @@ export function link(insns: Insn[]): void {
     const i = insns[k]!;
     i.next = i.after = k + 1 < n ? insns[k + 1]! : null;
     i.go = i.run;
+    i.named = !SELF_NAMED.has(i.run);
   }
   if (n >= 2 && insns[n - 1]!.exec === jcc) {
     const f = FUSED.get(insns[n - 2]!.run);

@@ -1,8 +1,9 @@
 // The dispatch table: iced-x86 Code → (handler, op parameter, operand
-// size). Built once at load time from iced's Code names, which spell the
-// operation and operand forms (e.g. Add_rm64_imm8), so one rule covers a
-// whole family. Codes without a rule raise #UD naming the instruction.
-import { Code } from 'iced-x86';
+// size), worked out per Code on first use from iced's Code names, which
+// spell the operation and operand forms (e.g. Add_rm64_imm8), so one rule
+// covers a whole family. Codes without a rule raise #UD naming the
+// instruction.
+import { Code } from './iced.ts';
 import type { Handler } from './insn.ts';
 import { aluHandler, aluHandler64, incDec, neg, not } from './ops/alu.ts';
 import { shiftHandler, shiftDouble } from './ops/shift.ts';
@@ -143,19 +144,31 @@ function rule(name: string): Omit<Entry, 'form'> & { form?: number } | undefined
   return undefined;
 }
 
-/** Entries by Code value; undefined for codes we do not implement. */
-export const TABLE: (Entry | undefined)[] = [];
-for (const [name, value] of Object.entries(Code)) {
-  if (typeof value !== 'number') continue;
-  const r = rule(name);
-  if (r) TABLE[value] = { handler: r.handler, op: r.op, size: r.size, form: r.form ?? 0 };
+/** The families registered by extendTable, tried in order after the rules above. */
+const families: ((name: string) => Entry | undefined)[] = [];
+/** Entries by Code value as worked out so far: null for a code we do not implement. */
+const entries: (Entry | null | undefined)[] = [];
+
+/**
+ * The entry of a Code, undefined when we do not implement it. Worked out on first use and kept: a boot meets a few
+ * hundred of iced's 4,900 Codes, and matching every name at load took a tenth of a second of each start.
+ */
+export function entryOf(code: number): Entry | undefined {
+  let e = entries[code];
+  if (e === undefined) {
+    const name = (Code as unknown as Record<number, string | undefined>)[code];
+    e = null;
+    if (name !== undefined) {
+      const r = rule(name);
+      if (r) e = { handler: r.handler, op: r.op, size: r.size, form: r.form ?? 0 };
+      else for (const f of families) if ((e = f(name) ?? null) !== null) break;
+    }
+    entries[code] = e;
+  }
+  return e ?? undefined;
 }
 
-/** Register a system-level family (the system ops file calls this at load). */
+/** Register a system-level family (the system ops file calls this at load, before anything is decoded). */
 export function extendTable(match: (name: string) => Entry | undefined): void {
-  for (const [name, value] of Object.entries(Code)) {
-    if (typeof value !== 'number' || TABLE[value]) continue;
-    const e = match(name);
-    if (e) TABLE[value] = e;
-  }
+  families.push(match);
 }

@@ -2,8 +2,8 @@
 // every block the interpreter runs ends in cmp/test on registers and a
 // jcc. The fused handler (Insn.go of the compare, specialize.ts) records
 // the flags as the compare does, answers the condition from the operands
-// and branches, saving a dispatch per block. It makes the jcc the current
-// instruction, so the run loop counts both.
+// and branches, saving a dispatch per block. The pair ends its block, so
+// the run loop counts both.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { condition, subCondition32 } from '../flags.ts';
@@ -50,9 +50,8 @@ function logic(c: Cpu, cc: number, z: boolean, s: boolean): boolean {
   }
 }
 
-/** Make the jcc current (the run loop counts up to it) and branch when `taken`. */
+/** Branch to the jcc's target when `taken`. */
 function branch(c: Cpu, j: Insn, taken: boolean): void {
-  c.cur = j;
   if (taken) { c.ripLo = j.tLo; c.ripHi = j.tHi; }
 }
 

@@ -5,6 +5,10 @@
 // its decoded shape (base + disp, or base + index·scale + disp), skipping
 // the operand dispatch of operands.ts. When Cpu.checks is set (#AC, data
 // breakpoints) they hand over to the generic handler, which checks.
+//
+// The run loop does not name these instructions in Cpu.cur (Insn.named):
+// a TLB hit is plain RAM, which neither faults, records a write nor reads
+// the clock, so each names itself only on the way to the slow path.
 import type { Cpu } from '../cpu.ts';
 import type { Insn } from '../insn.ts';
 import { mov, movzx } from './move.ts';
@@ -26,111 +30,165 @@ function eaBI(c: Cpu, i: Insn): number {
   return s | 0;
 }
 
+// ---- Accesses: the TLB hit inline, else the instruction named and Cpu's access (translation, faults, devices) ----
+
+function load8(c: Cpu, i: Insn, lo: number, hi: number): number {
+  const p = c.tlbReadPage(lo, hi);
+  if (p >= 0) return c.ram[p + (lo & 0xfff)]!;
+  c.cur = i;
+  return c.read8(lo, hi);
+}
+function load16(c: Cpu, i: Insn, lo: number, hi: number): number {
+  const p = c.tlbReadPage(lo, hi);
+  if (p >= 0 && (lo & 0xfff) <= 0xffe) return c.ramView.getUint16(p + (lo & 0xfff), true);
+  c.cur = i;
+  return c.read16(lo, hi);
+}
+function load32(c: Cpu, i: Insn, lo: number, hi: number): number {
+  const p = c.tlbReadPage(lo, hi);
+  if (p >= 0 && (lo & 0xfff) <= 0xffc) return c.ramView.getInt32(p + (lo & 0xfff), true);
+  c.cur = i;
+  return c.read32(lo, hi);
+}
+/** The low half; the high half in c.outHi. */
+function load64(c: Cpu, i: Insn, lo: number, hi: number): number {
+  const p = c.tlbReadPage(lo, hi);
+  if (p >= 0 && (lo & 0xfff) <= 0xff8) {
+    const a = p + (lo & 0xfff);
+    c.outHi = c.ramView.getInt32(a + 4, true);
+    return c.ramView.getInt32(a, true);
+  }
+  c.cur = i;
+  return c.read64(lo, hi);
+}
+function store8(c: Cpu, i: Insn, lo: number, hi: number, v: number): void {
+  const p = c.tlbWritePage(lo, hi);
+  if (p >= 0) { c.ram[p + (lo & 0xfff)] = v; return; }
+  c.cur = i;
+  c.write8(lo, hi, v);
+}
+function store32(c: Cpu, i: Insn, lo: number, hi: number, v: number): void {
+  const p = c.tlbWritePage(lo, hi);
+  if (p >= 0 && (lo & 0xfff) <= 0xffc) { c.ramView.setInt32(p + (lo & 0xfff), v, true); return; }
+  c.cur = i;
+  c.write32(lo, hi, v);
+}
+function store64(c: Cpu, i: Insn, lo: number, hi: number, vlo: number, vhi: number): void {
+  const p = c.tlbWritePage(lo, hi);
+  if (p >= 0 && (lo & 0xfff) <= 0xff8) {
+    const a = p + (lo & 0xfff);
+    c.ramView.setInt32(a, vlo, true); c.ramView.setInt32(a + 4, vhi, true);
+    return;
+  }
+  c.cur = i;
+  c.write64(lo, hi, vlo, vhi);
+}
+
 // ---- mov r, m ----
 
 export function movLoad32B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  const v = c.read32(lo, c.eaHi);
+  const v = load32(c, i, lo, c.eaHi);
   c.lo[i.a] = v; c.hi[i.a] = 0;
 }
 export function movLoad32BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  const v = c.read32(lo, c.eaHi);
+  const v = load32(c, i, lo, c.eaHi);
   c.lo[i.a] = v; c.hi[i.a] = 0;
 }
 export function movLoad64B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  const v = c.read64(lo, c.eaHi);
+  const v = load64(c, i, lo, c.eaHi);
   c.lo[i.a] = v; c.hi[i.a] = c.outHi;
 }
 export function movLoad64BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  const v = c.read64(lo, c.eaHi);
+  const v = load64(c, i, lo, c.eaHi);
   c.lo[i.a] = v; c.hi[i.a] = c.outHi;
 }
 
 // ---- mov m, r ----
 
 export function movStore32B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  c.write32(lo, c.eaHi, c.lo[i.b]!);
+  store32(c, i, lo, c.eaHi, c.lo[i.b]!);
 }
 export function movStore32BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  c.write32(lo, c.eaHi, c.lo[i.b]!);
+  store32(c, i, lo, c.eaHi, c.lo[i.b]!);
 }
 export function movStore64B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  c.write64(lo, c.eaHi, c.lo[i.b]!, c.hi[i.b]!);
+  store64(c, i, lo, c.eaHi, c.lo[i.b]!, c.hi[i.b]!);
 }
 export function movStore64BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  c.write64(lo, c.eaHi, c.lo[i.b]!, c.hi[i.b]!);
+  store64(c, i, lo, c.eaHi, c.lo[i.b]!, c.hi[i.b]!);
 }
 /** mov m8, r8 with r8 one of the low bytes (not AH..BH). */
 export function movStore8B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  c.write8(lo, c.eaHi, c.lo[i.b]! & 0xff);
+  store8(c, i, lo, c.eaHi, c.lo[i.b]! & 0xff);
 }
 export function movStore8BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  c.write8(lo, c.eaHi, c.lo[i.b]! & 0xff);
+  store8(c, i, lo, c.eaHi, c.lo[i.b]! & 0xff);
 }
 
 // ---- mov m, imm (the immediate sign-extended to 64 bits as its form says) ----
 
 export function movStoreImm32B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  c.write32(lo, c.eaHi, i.immLo);
+  store32(c, i, lo, c.eaHi, i.immLo);
 }
 export function movStoreImm32BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  c.write32(lo, c.eaHi, i.immLo);
+  store32(c, i, lo, c.eaHi, i.immLo);
 }
 export function movStoreImm64B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaB(c, i);
-  c.write64(lo, c.eaHi, i.immLo, i.immHi);
+  store64(c, i, lo, c.eaHi, i.immLo, i.immHi);
 }
 export function movStoreImm64BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { mov(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; mov(c, i); return; }
   const lo = eaBI(c, i);
-  c.write64(lo, c.eaHi, i.immLo, i.immHi);
+  store64(c, i, lo, c.eaHi, i.immLo, i.immHi);
 }
 
 // ---- movzx r32/r64, m8/m16 ----
 
 export function movzxLoad8B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { movzx(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; movzx(c, i); return; }
   const lo = eaB(c, i);
-  c.lo[i.a] = c.read8(lo, c.eaHi); c.hi[i.a] = 0;
+  c.lo[i.a] = load8(c, i, lo, c.eaHi); c.hi[i.a] = 0;
 }
 export function movzxLoad8BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { movzx(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; movzx(c, i); return; }
   const lo = eaBI(c, i);
-  c.lo[i.a] = c.read8(lo, c.eaHi); c.hi[i.a] = 0;
+  c.lo[i.a] = load8(c, i, lo, c.eaHi); c.hi[i.a] = 0;
 }
 export function movzxLoad16B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { movzx(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; movzx(c, i); return; }
   const lo = eaB(c, i);
-  c.lo[i.a] = c.read16(lo, c.eaHi); c.hi[i.a] = 0;
+  c.lo[i.a] = load16(c, i, lo, c.eaHi); c.hi[i.a] = 0;
 }
 export function movzxLoad16BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { movzx(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; movzx(c, i); return; }
   const lo = eaBI(c, i);
-  c.lo[i.a] = c.read16(lo, c.eaHi); c.hi[i.a] = 0;
+  c.lo[i.a] = load16(c, i, lo, c.eaHi); c.hi[i.a] = 0;
 }
 
 // ---- lea (64-bit address size; no memory access, so no checks) ----
@@ -145,25 +203,25 @@ export function lea32BI(c: Cpu, i: Insn): void {
 // ---- op r, m: add/sub/cmp/and/or/xor/test with a memory source ----
 
 export function aluLoad32B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { aluHandler(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; aluHandler(c, i); return; }
   const lo = eaB(c, i);
-  alu32(c, i, c.read32(lo, c.eaHi));
+  alu32(c, i, load32(c, i, lo, c.eaHi));
 }
 export function aluLoad32BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { aluHandler(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; aluHandler(c, i); return; }
   const lo = eaBI(c, i);
-  alu32(c, i, c.read32(lo, c.eaHi));
+  alu32(c, i, load32(c, i, lo, c.eaHi));
 }
 export function aluLoad64B(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { aluHandler64(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; aluHandler64(c, i); return; }
   const lo = eaB(c, i);
-  const bl = c.read64(lo, c.eaHi);
+  const bl = load64(c, i, lo, c.eaHi);
   alu64(c, i, bl, c.outHi);
 }
 export function aluLoad64BI(c: Cpu, i: Insn): void {
-  if (c.checks !== 0) { aluHandler64(c, i); return; }
+  if (c.checks !== 0) { c.cur = i; aluHandler64(c, i); return; }
   const lo = eaBI(c, i);
-  const bl = c.read64(lo, c.eaHi);
+  const bl = load64(c, i, lo, c.eaHi);
   alu64(c, i, bl, c.outHi);
 }
 

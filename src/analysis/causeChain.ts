@@ -12,7 +12,7 @@
 // exactly `stopAt` instructions have retired (prepare runs after loading,
 // before the run: it is where frames get tracked). The machine is
 // deterministic, so every re-run sees the same instructions and writes.
-import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, OpKind, Code, Mnemonic, MemorySizeExt, type Instruction } from 'iced-x86';
+import { Decoder, DecoderOptions, InstructionInfoFactory, Formatter, FormatterSyntax, Register, OpAccess, OpKind, Code, Mnemonic, MemorySizeExt, type Instruction } from '../../emulator/iced.ts';
 import type { Cpu } from '../../emulator/index.ts';
 import type { BootMachine } from '../machine/bootMachine.ts';
 import { codeByte, codePhys } from './guestCode.ts';

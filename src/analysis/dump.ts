@@ -2,7 +2,7 @@
 // registers, RFLAGS decoded, segments, control registers, and the code
 // around RIP with the instruction at RIP marked and disassembled.
 import { disassemble, type Cpu, type CpuState } from '../../emulator/index.ts';
-import { Decoder, DecoderOptions, Code } from 'iced-x86';
+import { Decoder, DecoderOptions, Code } from '../../emulator/iced.ts';
 import { codeByte } from './guestCode.ts';
 
 const FLAG_NAMES: [number, string][] = [[0x1, 'CF'], [0x4, 'PF'], [0x10, 'AF'], [0x40, 'ZF'], [0x80, 'SF'], [0x100, 'TF'], [0x200, 'IF'], [0x400, 'DF'], [0x800, 'OF'], [0x4000, 'NT'], [0x10000, 'RF'], [0x20000, 'VM'], [0x40000, 'AC'], [0x200000, 'ID']];

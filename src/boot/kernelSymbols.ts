@@ -4,7 +4,7 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { InputError } from '../errors.ts';
-import { readVmlinux } from './vmlinux.ts';
+import { readVmlinuxSymbols } from './vmlinux.ts';
 import { parseSystemMap } from './systemMap.ts';
 import { findKallsyms } from './kallsyms.ts';
 import { SymbolTable, type NamedAddress } from './symbolTable.ts';
@@ -30,8 +30,11 @@ export interface DecompressorSymbols {
   code: [bigint, bigint][];
 }
 
+/** The file's bytes as read, not a copy: a vmlinux is tens of MB, and copying them cost a boot 65 ms of page faults before its first instruction. */
 function readFile(path: string, what: string): Uint8Array {
-  try { return new Uint8Array(readFileSync(path)); } catch (e) { throw new InputError(`${path}: cannot read ${what}: ${(e as Error).message}`); }
+  let b: Buffer;
+  try { b = readFileSync(path); } catch (e) { throw new InputError(`${path}: cannot read ${what}: ${(e as Error).message}`); }
+  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** A kernel's symbol file: its vmlinux or System.map, as named or found beside the bzImage; null: none (kallsyms then). */
@@ -53,9 +56,9 @@ export function symbolFile(opts: { vmlinux?: string; systemMap?: string; kernelP
 export function symbolsFromFile(f: NonNullable<SymbolFile>): KernelSymbols {
   if ('vmlinux' in f) {
     const vmlinux = f.vmlinux;
-    const vm = readVmlinux(readFile(vmlinux, 'vmlinux'), vmlinux);
-    if (vm.symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
-    return { table: new SymbolTable(vm.symbols), source: vmlinux, elfFile: vmlinux };
+    const symbols = readVmlinuxSymbols(vmlinux);
+    if (symbols.length === 0) throw new InputError(`${vmlinux}: has no symbol table`);
+    return { table: new SymbolTable(symbols), source: vmlinux, elfFile: vmlinux };
   }
   const systemMap = f.systemMap;
   const syms = parseSystemMap(Buffer.from(readFile(systemMap, 'System.map')).toString('latin1'), systemMap);

@@ -38,7 +38,9 @@ export interface PayloadAnswer {
  * answer is going to another thread, so the image must be in memory that moves without a copy.
  */
 export function runPayloadJob(job: PayloadJob, movable = false): { value: PayloadAnswer; transfer: ArrayBuffer[] } {
-  let payload = decompressPayloadBytes(job.payload, job.compression, job.file);
+  // Shared bytes are copied first, on this thread: the decompressors see memory of their own.
+  const input = job.payload.buffer instanceof SharedArrayBuffer ? job.payload.slice() : job.payload;
+  let payload = decompressPayloadBytes(input, job.compression, job.file);
   // @napi-rs/lzma's output (xz, lzma) is memory V8 cannot hand to another thread as it is: the receiving thread would
   // copy all of it (a quarter second for a distribution kernel) while it waits. Copied here instead, off its path.
   if (movable && (job.compression === 'xz' || job.compression === 'lzma')) payload = inOwnBuffer(payload);
@@ -92,10 +94,12 @@ export class DeferredPayload {
   private result: { answer: PayloadAnswer } | { error: Error } | null = null;
 
   constructor(private readonly job: PayloadJob, worker: boolean) {
-    // The worker gets its own copy of the compressed bytes (a few MB); this thread keeps the kernel file whole.
+    // Compressed bytes in shared memory (the kernel file as prepare.ts reads it) go to the worker as they are; others
+    // as a copy of their own (a few MB): this thread keeps the kernel file whole.
     if (worker) {
-      const copy = job.payload.slice();
-      this.call = new SyncWorkerCall(import.meta.url, './payloadWorker.ts', { ...job, payload: copy }, [copy.buffer]);
+      const shared = job.payload.buffer instanceof SharedArrayBuffer;
+      const bytes = shared ? job.payload : job.payload.slice();
+      this.call = new SyncWorkerCall(import.meta.url, './payloadWorker.ts', { ...job, payload: bytes }, shared ? [] : [bytes.buffer as ArrayBuffer]);
       unanswered.register(this, this.call, this);
     }
   }

@@ -2,7 +2,7 @@
 // the debugger — time travel by instruction count, who wrote a byte, the
 // cause chain of a crash, page walks, the hypervisor's writes, the phases
 // and every stage's symbols. One table; each entry says how to use it.
-import { Decoder, DecoderOptions, Code } from 'iced-x86';
+import { Decoder, DecoderOptions, Code } from '../../emulator/iced.ts';
 import { disassemble } from '../../emulator/index.ts';
 import { BootRun } from '../run/bootRun.ts';
 import type { MachineRun } from '../run/machineRun.ts';

@@ -34,6 +34,13 @@ export class GuestRam extends FlatMemory {
   private readonly hostWritten: Uint8Array;
   private readonly highLogged: Uint8Array | null;
   private readonly highWatched: Uint8Array | null;
+  /**
+   * A frame may be armed for the write log (LOGGED, highLogged) / for access logging (ACCESS_LOG, WRITE_LOG): without
+   * either, a host write of tens of MB (a segment's zero fill) skips the per-frame scans, which it pays for before
+   * the first guest instruction in code V8 has not compiled yet.
+   */
+  private writeLogArmed = false;
+  private accessLogArmed = false;
 
   /** `lowRam`, when given, is the RAM below `lowLimit` (e.g. a WasmMachine's, so compiled Wasm reads it directly). */
   constructor(readonly size: number, lowLimit = size, lowRam?: Uint8Array) {
@@ -143,6 +150,7 @@ export class GuestRam extends FlatMemory {
   /** From now on, save each frame's bytes before its first write (onFirstWrite). The CPU's TLB must be flushed after this. */
   armWriteLog(): void {
     const r = this.reasons;
+    this.writeLogArmed = true;
     for (let f = 0; f < r.length; f++) { r[f] = r[f]! | LOGGED; this.refresh(f); }
     this.highLogged?.fill(1);
   }
@@ -152,6 +160,7 @@ export class GuestRam extends FlatMemory {
     const r = this.reasons;
     for (let f = 0; f < r.length; f++) if (r[f]! & LOGGED) { r[f] = r[f]! & ~LOGGED; this.refresh(f); }
     this.highLogged?.fill(0);
+    this.writeLogArmed = false;
   }
 
   /** Put a frame's bytes back (restoring a checkpoint): no log, no watch, no attribution. */
@@ -171,7 +180,7 @@ export class GuestRam extends FlatMemory {
   private beforeWrite(addr: number, len: number): void {
     if (len <= 0) return;
     const first = Math.floor(addr / PAGE), last = Math.floor((addr + len - 1) / PAGE);
-    for (let f = first; f <= last; f++) {
+    if (this.writeLogArmed) for (let f = first; f <= last; f++) {
       if (f < this.reasons.length) {
         if (this.reasons[f]! & LOGGED) {
           this.reasons[f] = this.reasons[f]! & ~LOGGED;
@@ -187,7 +196,7 @@ export class GuestRam extends FlatMemory {
       }
     }
     if (this.onWatchedAccess !== null && this.watched(addr, len, WATCH_WRITE)) this.onWatchedAccess(addr, len, true);
-    if (addr < this.ram.length && (this.reasons[Math.floor(addr / PAGE)]! & (ACCESS_LOG | WRITE_LOG) || Math.floor((addr + len - 1) / PAGE) !== Math.floor(addr / PAGE))) this.accessed(addr, len, true);
+    if (this.accessLogArmed && addr < this.ram.length && (this.reasons[Math.floor(addr / PAGE)]! & (ACCESS_LOG | WRITE_LOG) || last !== first)) this.accessed(addr, len, true);
   }
 
   // ---- access logging (footprints) ----------------------------------------------------
@@ -195,6 +204,7 @@ export class GuestRam extends FlatMemory {
   /** From now on report the first access to each low frame (onFirstAccess). The CPU's TLB must be flushed after this. */
   logAccesses(): void {
     const r = this.reasons;
+    this.accessLogArmed = true;
     for (let f = 0; f < r.length; f++) { r[f] = (r[f]! & ~WRITE_LOG) | ACCESS_LOG; this.refresh(f); }
   }
 
@@ -202,11 +212,13 @@ export class GuestRam extends FlatMemory {
   stopLoggingAccesses(): void {
     const r = this.reasons;
     for (let f = 0; f < r.length; f++) if (r[f]! & (ACCESS_LOG | WRITE_LOG)) { r[f] = r[f]! & ~(ACCESS_LOG | WRITE_LOG); this.refresh(f); }
+    this.accessLogArmed = false;
   }
 
   /** After a frame's first access was a read: report its first write too. */
   logFirstWrite(frame: number): void {
     if (frame >= this.reasons.length) return;
+    this.accessLogArmed = true;
     this.reasons[frame] = this.reasons[frame]! | WRITE_LOG;
     this.refresh(frame);
   }

@@ -5,7 +5,7 @@
 // payload — the image, and kallsyms when there is no symbol file — is not
 // needed before the guest's decompressor runs: it is worked out on a worker
 // thread meanwhile (payloadJob.ts) and waited for when first used.
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { InputError } from '../errors.ts';
 import { planKexecLoad, type LoadPlan, type KexecLoadOptions } from '../boot/kexec/index.ts';
 import { parseBzImage } from '../boot/bzimage.ts';
@@ -189,11 +189,22 @@ function decompressorElfOf(opts: BootOptions): Vmlinux | null {
   return readVmlinux(bytes, file);
 }
 
+/**
+ * The kernel file's bytes, read into shared memory: the payload worker (DeferredPayload) is handed the payload in
+ * them as they are, where a copy of several MB would cost this thread its page faults on the way to the first
+ * guest instruction.
+ */
 function kernelBytes(k: string | Uint8Array): Uint8Array {
   if (typeof k !== 'string') return k;
-  let b: Buffer;
-  try { b = readFileSync(k); } catch (e) { throw new InputError(`${k}: cannot read kernel: ${(e as Error).message}`); }
-  return new Uint8Array(b.buffer, b.byteOffset, b.byteLength); // a plain Uint8Array of the file's bytes, not a copy
+  try {
+    const fd = openSync(k, 'r');
+    try {
+      const b = new Uint8Array(new SharedArrayBuffer(fstatSync(fd).size));
+      let n = 0;
+      for (let r; n < b.length && (r = readSync(fd, b, n, b.length - n, n)) > 0;) n += r;
+      return n === b.length ? b : b.subarray(0, n);
+    } finally { closeSync(fd); }
+  } catch (e) { throw new InputError(`${k}: cannot read kernel: ${(e as Error).message}`); }
 }
 
 /** The ranges kexec's loader writes, in its order (as loadPlan writes them). */

@@ -3,11 +3,11 @@
 import { describe, it, expect } from 'vitest';
 import { parseBzImage } from '../../src/boot/bzimage.ts';
 import { decompressPayload } from '../../src/boot/payload.ts';
-import { readVmlinux, findSymbol } from '../../src/boot/vmlinux.ts';
+import { readVmlinux, readVmlinuxSymbols, findSymbol } from '../../src/boot/vmlinux.ts';
 import { parseSystemMap, symbolIndex } from '../../src/boot/systemMap.ts';
 import { findKallsyms } from '../../src/boot/kallsyms.ts';
 import { InputError } from '../../src/errors.ts';
-import { readTiny, tinyBzImagePath } from './tinyKernel.ts';
+import { readTiny, tinyBzImagePath, tinyFile } from './tinyKernel.ts';
 
 const map = parseSystemMap(readTiny('System.map').toString('latin1'), 'System.map');
 const byName = symbolIndex(map);
@@ -26,6 +26,12 @@ describe('vmlinux', () => {
   });
   it('rejects something that is not an ELF', () => {
     expect(() => readVmlinux(readTiny('bzImage.gzip'), 'x.bin')).toThrow(InputError);
+  });
+  it('gives the same symbols when only the symbol and string tables are read from the file', () => {
+    expect(readVmlinuxSymbols(tinyFile('vmlinux'))).toEqual(vm.symbols);
+    expect(readVmlinuxSymbols(tinyFile('decompressor.gzip.elf'))).toEqual(readVmlinux(readTiny('decompressor.gzip.elf'), 'd').symbols);
+    expect(() => readVmlinuxSymbols(tinyFile('bzImage.gzip'))).toThrow(InputError);
+    expect(() => readVmlinuxSymbols(tinyFile('no-such-file'))).toThrow(InputError);
   });
 });
 
