@@ -122,8 +122,8 @@ function generate(blocks: Block[], prior: Usage | null): { g: Gen; cur: number; 
     if (l.exec === ret) {
       // The popped RIP (g.T, already stored) against the region's blocks it has returned to and the return sites
       // of the region's calls (a helper called from several places); else leave.
-      for (const [lo, hi] of [...exits(b), ...returnSites].filter(([lo, hi], k, all) => all.findIndex((x) => x[0] === lo && x[1] === hi) === k)) {
-        if (index(lo, hi) < 0) continue;
+      for (const to of new Set([...exits(b), ...returnSites].map(([lo, hi]) => index(lo, hi)).filter((k) => k >= 0))) {
+        const { ripLo: lo, ripHi: hi } = blocks[to]!;
         f.get(g.T).i64(lo, hi).op(Op.i64Eq);
         f.open(Op.if); edge(lo, hi); f.close();
       }
